@@ -1,0 +1,194 @@
+"""The base of every vendor hook: reads the Airflow connection and builds the shared HTTP client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any, ClassVar
+
+import requests
+
+from airflow_provider_wa_analytics.client import ApiClient, ClientSettings, PageRequest
+from airflow_provider_wa_analytics.exceptions import InvalidParameterError, WaAnalyticsError
+from airflow_provider_wa_analytics.version_compat import BaseHook
+
+log = logging.getLogger(__name__)
+
+
+class HeaderAuth(requests.auth.AuthBase):
+    """Sends a credential in one request header (``x-ins-auth-key``, ``api-key``, ``Authorization``)."""
+
+    def __init__(self, header: str, value: str) -> None:
+        self.header = header
+        self.value = value
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers[self.header] = self.value
+        return r
+
+    def __repr__(self) -> str:  # never show the value
+        return f"HeaderAuth({self.header!r}, '***')"
+
+
+class WaAnalyticsHook(BaseHook):
+    """Common behaviour of the vendor hooks.
+
+    A vendor hook sets the class attributes, implements :meth:`get_auth`, and describes its endpoints
+    as calls to :attr:`client`. Connection extras ``timeout``, ``max_retries``, ``max_retry_time`` and
+    ``rate_limit`` tune the client; ``host`` replaces the vendor's base URL.
+    """
+
+    conn_name_attr: ClassVar[str]
+    default_conn_name: ClassVar[str]
+    conn_type: ClassVar[str]
+    hook_name: ClassVar[str]
+    vendor: ClassVar[str]
+    default_host: ClassVar[str]
+    #: Requests per second the vendor documents for one API key.
+    default_rate_limit: ClassVar[float]
+    #: Vendor error code -> error class; codes not listed fall back on the HTTP status.
+    error_codes: ClassVar[Mapping[str, type[WaAnalyticsError]]] = {}
+    #: Hosts whose links may be followed (re-pointed at the connection's host), besides the connection's.
+    vendor_hosts: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, conn_id: str | None = None, **client_overrides: Any) -> None:
+        super().__init__()
+        self.conn_id = conn_id or self.default_conn_name
+        self._client_overrides = client_overrides
+
+    # -- connection -----------------------------------------------------------------------------
+    @cached_property
+    def connection(self) -> Any:
+        return self.get_connection(self.conn_id)
+
+    def conn_extra(self, name: str, default: Any = None) -> Any:
+        """A connection extra, with or without the legacy ``extra__<conn_type>__`` prefix."""
+        extras = self.connection.extra_dejson or {}
+        for key in (name, f"extra__{self.conn_type}__{name}"):
+            value = extras.get(key)
+            if value not in (None, ""):
+                return value
+        return default
+
+    def secret(self, value: str | None, field: str) -> str:
+        if not value:
+            raise InvalidParameterError(
+                f"Connection {self.conn_id!r} ({self.conn_type}) has no {field}; set it in the connection."
+            )
+        return value
+
+    def base_url(self) -> str:
+        host = (self.connection.host or "").strip()
+        if not host:
+            return self.default_host
+        if "://" not in host:
+            host = f"https://{host}"
+        if self.connection.port and host.count(":") < 2:
+            host = f"{host.rstrip('/')}:{self.connection.port}"
+        return host.rstrip("/")
+
+    def client_settings(self) -> ClientSettings:
+        def number(name: str, cast: type, default: Any) -> Any:
+            raw = self._client_overrides.get(name, self.conn_extra(name))
+            if raw is None:
+                return default
+            try:
+                return cast(raw)
+            except (TypeError, ValueError):
+                raise InvalidParameterError(
+                    f"Connection {self.conn_id!r}: extra `{name}` must be a number, got {raw!r}."
+                ) from None
+
+        return ClientSettings(
+            base_url=self.base_url(),
+            timeout=number("timeout", float, 60.0),
+            max_retries=number("max_retries", int, 5),
+            max_retry_time=number("max_retry_time", float, 600.0),
+            rate_limit=number("rate_limit", float, self.default_rate_limit),
+            backoff_initial=number("backoff_initial", float, 1.0),
+            backoff_max=number("backoff_max", float, 60.0),
+        )
+
+    def get_auth(self) -> requests.auth.AuthBase:
+        raise NotImplementedError
+
+    def credentials(self) -> list[str]:
+        """Values that must never appear in a message (scrubbed by the client)."""
+        conn = self.connection
+        return [v for v in (conn.password, self.conn_extra("private_key")) if v]
+
+    @cached_property
+    def client(self) -> ApiClient:
+        return ApiClient(
+            self.client_settings(),
+            vendor=self.vendor,
+            auth=self.get_auth(),
+            error_codes=self.error_codes,
+            secrets=self.credentials(),
+            allowed_hosts=self.vendor_hosts,
+            pool_size=int(self._client_overrides.get("pool_size", 10)),
+        )
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.client.request(PageRequest("POST", path, json=body))
+
+    # -- Airflow UI -----------------------------------------------------------------------------
+    @classmethod
+    def _provider_conn_type(cls) -> dict[str, Any]:
+        from airflow_provider_wa_analytics.get_provider_info import get_provider_info
+
+        for item in get_provider_info()["connection-types"]:
+            if item["connection-type"] == cls.conn_type:
+                return item
+        raise KeyError(cls.conn_type)
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Airflow 2.x form behaviour; Airflow 3 reads the same from provider info."""
+        behaviour = cls._provider_conn_type()["ui-field-behaviour"]
+        return {
+            "hidden_fields": list(behaviour["hidden-fields"]),
+            "relabeling": dict(behaviour["relabeling"]),
+            "placeholders": dict(behaviour["placeholders"]),
+        }
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Airflow 2.x extra fields, built from the provider info's ``conn-fields``."""
+        from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import PasswordField, StringField
+
+        widgets: dict[str, Any] = {}
+        for name, spec in cls._provider_conn_type()["conn-fields"].items():
+            secret = spec["schema"].get("format") == "password"
+            field_cls, widget = (
+                (PasswordField, BS3PasswordFieldWidget)
+                if secret
+                else (
+                    StringField,
+                    BS3TextFieldWidget,
+                )
+            )
+            widgets[name] = field_cls(
+                lazy_gettext(spec["label"]), widget=widget(), description=spec.get("description", "")
+            )
+        return widgets
+
+    # -- shared operations ---------------------------------------------------------------------
+    def test_connection(self) -> tuple[bool, str]:
+        """Send the cheapest authenticated request of the vendor; never raises."""
+        try:
+            self.check_connection()
+        except WaAnalyticsError as exc:
+            return False, str(exc)
+        except Exception as exc:
+            return (
+                False,
+                f"{type(exc).__name__}: {self.client.scrub(str(exc)) if 'client' in vars(self) else exc}",
+            )
+        return True, f"Connection to {self.hook_name} works."
+
+    def check_connection(self) -> None:
+        raise NotImplementedError
