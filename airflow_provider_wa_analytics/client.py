@@ -187,7 +187,9 @@ def extract_error(data: Any) -> tuple[str | None, str | None, Any]:
     details = data.get("errors")
     if details is None:
         details = data.get("detail")
-    if details is None and nested and nested != message:
+    if details is None and isinstance(nested, Mapping) and set(nested) - {"message", "code"}:
+        details = nested
+    elif details is None and isinstance(nested, str) and nested != message:
         details = nested
     return (str(code) if code not in (None, "") else None), (str(message) if message else None), details
 

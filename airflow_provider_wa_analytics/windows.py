@@ -125,6 +125,7 @@ def _ceil_day(moment: pendulum.DateTime) -> dt.date:
 def resolve_window(start: Any, end: Any, context: Mapping[str, Any] | None) -> Window:
     """The window of a task run: explicit ``start``/``end``, else the run's data interval."""
     context = context or {}
+    from_context = start is None and end is None
     if start is None:
         start = context.get("data_interval_start")
     if end is None:
@@ -136,7 +137,14 @@ def resolve_window(start: Any, end: Any, context: Mapping[str, Any] | None) -> W
             "interval (Airflow 3 manual runs of unscheduled DAGs have none). Pass `start` and `end`, "
             "e.g. start='{{ macros.ds_add(ds, -1) }}', or give the DAG a schedule."
         )
-    return Window.of(start, end)
+    window_start, window_end = to_datetime(start, "start"), to_datetime(end, "end")
+    if window_start == window_end and from_context:
+        raise InvalidParameterError(
+            f"The run's data interval is empty ({window_start.isoformat()}): on Airflow 3 a cron schedule "
+            "such as '@daily' has no interval unless the DAG uses CronDataIntervalTimetable (or "
+            "[scheduler] create_cron_data_intervals = True). Use such a timetable, or pass `start` and `end`."
+        )
+    return Window.of(window_start, window_end)
 
 
 def iter_days(first: dt.date, last: dt.date) -> Iterator[dt.date]:

@@ -8,6 +8,7 @@ The same set-up works on Airflow 2.11 and 3.x.
 from __future__ import annotations
 
 import atexit
+import importlib.metadata
 import os
 import shutil
 import tempfile
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO_ROOT / "example_dags"
@@ -39,6 +41,19 @@ os.environ["AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS"] = "False"
 # fernet key per process) and relaxes secret masking, so tests would not see what users run.
 os.environ.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
 
+# No per-example deadline: timings on a loaded 2-core CI machine are noise. CI also draws the same
+# examples on every run (derandomize) and keeps no example database between runs.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_report_header() -> list[str]:
+    return [
+        f"apache-airflow {importlib.metadata.version('apache-airflow')}, AIRFLOW_HOME={AIRFLOW_HOME}",
+        f"vendor API documents: {VENDOR_APIS if VENDOR_APIS.is_dir() else 'not found'}",
+    ]
+
 
 @pytest.fixture(scope="session")
 def airflow_home() -> Path:
@@ -61,6 +76,42 @@ def airflow_db() -> Iterator[None]:
     # Shown with -v / -rA; tells how much of a slow session is the DB.
     print(f"airflow metadata DB ready in {time.monotonic() - started:.1f} s")
     yield
+
+
+def _write_serialized_dag(dag) -> None:
+    """Store ``dag`` in the metadata DB as the dag processor would (Airflow 3 only).
+
+    Airflow 3's ``dag.test()`` refuses a DAG that is not serialized in the DB ("the dag is not
+    serialized"); it writes only the DAGs it finds in the dags folder (example_dags/), so a DAG
+    built inside a test is written first, under the same bundle.
+    """
+    try:
+        from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+    except ImportError:  # Airflow 3.0 / 3.1 kept them in airflow.models.dagbag
+        from airflow.models.dagbag import DagBag, sync_bag_to_db  # type: ignore[no-redef]
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+
+    DagBundlesManager().sync_bundles_to_db()
+    bag = DagBag(collect_dags=False)
+    bag.bag_dag(dag)
+    sync_bag_to_db(bag, "dags-folder", None)
+
+
+@pytest.fixture
+def run_dag(airflow_db):
+    """``run_dag(dag, **kwargs)`` runs ``dag.test(**kwargs)`` on either Airflow line; returns the DagRun.
+
+    Use it for DAGs built inside a test. DAG files in example_dags/ can also call ``dag.test()``
+    directly, since that is the configured dags folder.
+    """
+    from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS
+
+    def run(dag, **kwargs):
+        if AIRFLOW_V_3_0_PLUS:
+            _write_serialized_dag(dag)
+        return dag.test(**kwargs)
+
+    return run
 
 
 @pytest.fixture(scope="session")

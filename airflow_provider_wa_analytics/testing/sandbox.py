@@ -1,0 +1,261 @@
+"""The :class:`Sandbox`: every vendor app of the sandbox on one loopback port, started from Python.
+
+``APP_MODULES`` is the one list of vendor apps: a vendor is a module of this package defining a
+:class:`~airflow_provider_wa_analytics.testing.server.VendorApp` subclass, named there.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from airflow_provider_wa_analytics.testing.insider import InsiderWhatsAppApp
+from airflow_provider_wa_analytics.testing.server import (
+    DEFAULT_HOLD,
+    Fault,
+    InjectedFault,
+    RateLimit,
+    RecordedRequest,
+    SandboxCore,
+    SandboxServer,
+    VendorApp,
+)
+
+#: Modules of this package holding vendor apps, in serving order. One not written yet is skipped.
+APP_MODULES = ("insider", "webpush", "vonage", "kaleyra")
+
+
+def _load_apps() -> tuple[type[VendorApp], ...]:
+    apps: list[type[VendorApp]] = []
+    for name in APP_MODULES:
+        module_name = f"{__package__}.{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise  # a broken import inside an existing module must not pass silently
+            continue
+        apps.extend(
+            obj
+            for obj in vars(module).values()
+            if isinstance(obj, type)
+            and issubclass(obj, VendorApp)
+            and obj.__module__ == module_name
+            and "vendor" in vars(obj)
+        )
+    return tuple(apps)
+
+
+VENDOR_APPS: tuple[type[VendorApp], ...] = _load_apps()
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+class Sandbox:
+    """A local server faithful to the vendor APIs, with deterministic data and fault injection.
+
+    Example::
+
+        with Sandbox() as sandbox:
+            os.environ.update(sandbox.connection_env())  # AIRFLOW_CONN_INSIDER_WHATSAPP_DEFAULT
+
+    ``rate_limits`` overrides the documented limits per vendor: ``{"insider_whatsapp": (10, 1.0)}``
+    (10 requests per second), ``None`` as a value removes the vendor's limit. ``vendor_options``
+    passes options to vendor apps (``{"insider_whatsapp": {"campaigns_per_day": 1000}}``).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        latency: float = 0.0,
+        rate_limits: Mapping[str, RateLimit | None] | None = None,
+        seed: int = 0,
+        insider_campaigns_per_day: int = 2,
+        vendor_options: Mapping[str, Mapping[str, Any]] | None = None,
+        verbose: bool = False,
+    ) -> None:
+        options = {vendor: dict(values) for vendor, values in (vendor_options or {}).items()}
+        options.setdefault("insider_whatsapp", {}).setdefault("campaigns_per_day", insider_campaigns_per_day)
+        unknown = set(options) - {cls.vendor for cls in VENDOR_APPS}
+        if unknown:
+            raise ValueError(f"unknown vendors in vendor_options: {sorted(unknown)}")
+        apps = [cls(seed=seed, **options.get(cls.vendor, {})) for cls in VENDOR_APPS]
+        self.core = SandboxCore(apps, latency=latency, rate_limits=rate_limits)
+        self._address = (host, port)
+        self._verbose = verbose
+        self._server: SandboxServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Listen (``port=0``: a free port) and serve in a background thread. Returns ``self``."""
+        if self._server is not None:
+            raise RuntimeError("the sandbox is already running")
+        server = SandboxServer(self._address, self.core, verbose=self._verbose)
+        self.core.resume()
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how fast stop() gets the serving loop to return
+            name=f"wa-analytics-sandbox:{server.server_address[1]}",
+            daemon=True,
+        )
+        thread.start()
+        self._server, self._thread = server, thread
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; held and delayed requests end at once. Safe to call twice."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        self._server = self._thread = None
+        self.core.stop()
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        thread.join()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` (only while running)."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running: use `with Sandbox() as sandbox` or start()")
+        return self._server.url
+
+    @property
+    def port(self) -> int:
+        return int(urlsplit(self.url).port or 0)
+
+    # -- behaviour -----------------------------------------------------------------------------
+
+    @property
+    def latency(self) -> float:
+        """Seconds added to every vendor response (not to control endpoints); settable at runtime."""
+        return self.core.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self.core.latency = seconds
+
+    def set_rate_limit(self, vendor: str, limit: float | None, per: float = 1.0) -> None:
+        """At most ``limit`` requests per ``per`` seconds per credential (a token bucket); None: no limit."""
+        self.core.set_rate_limit(vendor, limit, per)
+
+    @property
+    def rate_limits(self) -> dict[str, RateLimit | None]:
+        return self.core.limiter.limits()
+
+    def inject(
+        self,
+        kind: Fault | str,
+        endpoint: str | None = None,
+        *,
+        times: int | None = 1,
+        skip: int = 0,
+        vendor: str | None = None,
+        retry_after: int | None = None,
+        status: int | None = None,
+        hold: float = DEFAULT_HOLD,
+    ) -> InjectedFault:
+        """Make the next ``times`` matching requests (after ``skip`` of them) fail as ``kind``.
+
+        ``endpoint``: None for any path, else a path prefix or a regex matched at the path's start.
+        ``times=None``: every matching request until :meth:`reset`. ``retry_after``: the Retry-After
+        header of RATE_LIMIT (default 1) and UNAVAILABLE. ``status``: another 5xx for SERVER_ERROR.
+        ``hold``: the longest a TIMEOUT holds the request. Faults apply in injection order.
+        """
+        return self.core.inject(
+            kind,
+            endpoint,
+            times=times,
+            skip=skip,
+            vendor=vendor,
+            retry_after=retry_after,
+            status=status,
+            hold=hold,
+        )
+
+    @property
+    def faults(self) -> list[InjectedFault]:
+        """The faults still pending."""
+        return self.core.faults
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every vendor request received since start or the last reset, in arrival order."""
+        return self.core.requests
+
+    def reset(self) -> None:
+        """Clear recorded requests, pending faults and rate-limit state; release held requests."""
+        self.core.reset()
+
+    def configure(self, vendor: str, **options: Any) -> None:
+        """Change a vendor's options at runtime: ``configure("insider_whatsapp", campaigns_per_day=5)``."""
+        self.core.app(vendor).configure(**options)
+
+    # -- vendor apps and connections -----------------------------------------------------------
+
+    @property
+    def vendors(self) -> list[str]:
+        return list(self.core.apps)
+
+    def app(self, vendor: str) -> VendorApp:
+        return self.core.app(vendor)
+
+    @property
+    def insider_whatsapp(self) -> InsiderWhatsAppApp:
+        """The Insider WhatsApp app: ``overall(...)`` and ``transactional(...)`` give the bodies served."""
+        app = self.core.app("insider_whatsapp")
+        assert isinstance(app, InsiderWhatsAppApp)
+        return app
+
+    def connection(self, vendor: str = "insider_whatsapp", **fields: Any) -> dict[str, Any]:
+        """The connection fields that authenticate against this sandbox; ``fields`` override them."""
+        return {**self.core.app(vendor).connection(self.url), **fields}
+
+    def connection_json(self, vendor: str = "insider_whatsapp", **fields: Any) -> str:
+        """The ``AIRFLOW_CONN_*`` JSON value; ``connection_json(password=INSIDER_WHATSAPP_INACTIVE_KEY)``
+        gives a connection with another key."""
+        return json.dumps(self.connection(vendor, **fields))
+
+    def connection_uri(self, vendor: str = "insider_whatsapp", **fields: Any) -> str:
+        """The same connection as an Airflow URI (host ``http://127.0.0.1`` and the port apart)."""
+        conn = self.connection(vendor, **fields)
+        split = urlsplit(conn.get("host") or self.url)
+        login = quote(str(conn.get("login") or ""), safe="")
+        password = quote(str(conn.get("password") or ""), safe="")
+        uri = f"{conn['conn_type'].replace('_', '-')}://{split.scheme}://{login}:{password}@{split.hostname}"
+        if split.port:
+            uri += f":{split.port}"
+        if conn.get("extra"):
+            uri += "?__extra__=" + quote(json.dumps(conn["extra"]), safe="")
+        return uri
+
+    def connection_env(self, vendor: str | None = None, conn_id: str | None = None) -> dict[str, str]:
+        """``{"AIRFLOW_CONN_<CONN_ID>": json}`` for one vendor (conn id ``<vendor>_default``) or for all."""
+        if vendor is None:
+            if conn_id is not None:
+                raise ValueError("conn_id needs a vendor")
+            return {k: v for name in self.vendors for k, v in self.connection_env(name).items()}
+        name = conn_id or f"{vendor}_default"
+        return {f"AIRFLOW_CONN_{name.upper()}": self.connection_json(vendor)}

@@ -1,0 +1,378 @@
+"""VonageWhatsAppHook: parameter checks, Basic and JWT auth, lookback, paging and every documented error,
+over real HTTP against the sandbox."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import jwt
+import pytest
+
+from airflow_provider_wa_analytics.exceptions import (
+    AuthenticationError,
+    ForbiddenError,
+    InsightsNotEnabledError,
+    InvalidParameterError,
+    NotFoundError,
+    PaginationError,
+    ValidationError,
+)
+from airflow_provider_wa_analytics.hooks.vonage import (
+    JWT_TTL,
+    VonageWhatsAppHook,
+    as_list,
+    check_choices,
+    check_country_codes,
+    check_dates,
+    check_template_ids,
+    check_tiers,
+    check_waba_id,
+    classify,
+    query_array,
+)
+from airflow_provider_wa_analytics.testing import Fault, Sandbox
+from airflow_provider_wa_analytics.testing.vonage import (
+    VONAGE_API_KEY,
+    VONAGE_API_SECRET,
+    VONAGE_APPLICATION_ID,
+    VONAGE_INSIGHTS_WABA_ID,
+    VONAGE_UNLINKED_WABA_ID,
+    VONAGE_WABA_ID,
+)
+
+VENDOR = "vonage_whatsapp"
+TODAY = dt.datetime.now(dt.timezone.utc).date()
+FAST = {"rate_limit": 1000, "backoff_initial": 0.01, "backoff_max": 0.02}
+
+
+def days_ago(n: int) -> dt.date:
+    return TODAY - dt.timedelta(days=n)
+
+
+@pytest.fixture(scope="module")
+def running_sandbox():
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sandbox(running_sandbox):
+    running_sandbox.reset()
+    running_sandbox.configure(
+        VENDOR,
+        page_size=100,
+        propagation_requests=2,
+        links="vendor",
+        repeat_cursor=False,
+        enable_insights_body="json",
+    )
+    return running_sandbox
+
+
+def hook(monkeypatch, sandbox, conn_id="vonage_whatsapp_default", jwt_auth=False, **fields):
+    app = sandbox.app(VENDOR)
+    conn = app.jwt_connection(sandbox.url) if jwt_auth else app.connection(sandbox.url)
+    conn = {**conn, **fields}
+    conn["extra"] = {**FAST, **conn.get("extra", {}), **fields.get("extra", {})}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+    return VonageWhatsAppHook(vonage_conn_id=conn_id)
+
+
+# -- parameters (no I/O) ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (["458951126288942", 458951126288943], ["458951126288942", "458951126288943"]),
+        ('["1", "2"]', ["1", "2"]),
+        ("['1', '2']", ["1", "2"]),  # a list rendered by a template without native rendering
+        ("1, 2", ["1", "2"]),
+        (["1", "1", "2"], ["1", "2"]),  # a duplicate would fetch the same rows twice
+    ],
+)
+def test_template_ids_accept_lists_and_rendered_strings(value, expected):
+    assert check_template_ids(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: check_template_ids([]), "`template_ids` is required"),
+        (lambda: check_template_ids(["abc"]), r"`template_ids\[0\]` must be a numeric template ID"),
+        (lambda: check_template_ids("[1, 2"), "`template_ids` is not a valid list"),
+        (lambda: check_template_ids(42), "`template_ids` must be a list"),
+        (lambda: check_waba_id("12/../34"), "`waba_id` must be the numeric ID"),
+        (lambda: check_waba_id(None), "`waba_id` must be the numeric ID"),
+        (lambda: check_choices(["SENT", "OPENED"], "metric_types", ("SENT", "READ")), "one of SENT, READ"),
+        (lambda: check_country_codes(["USA"]), r"`country_codes\[0\]` must be a two-letter"),
+        (lambda: check_tiers(["cheap"]), r"`tiers\[0\]` must be a tier as 'lower:upper'"),
+    ],
+)
+def test_bad_parameters_name_the_parameter_and_allowed_values(call, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        call()
+
+
+def test_choices_are_normalized():
+    assert check_choices(["sent", 0, "SENT"], "x", ("SENT", "0")) == ["SENT", "0"]
+    assert check_country_codes(["us", "GB"]) == ["US", "GB"]
+    assert as_list(None, "x") == []
+    assert query_array(["1", "2"]) == "[1,2]"  # the form of the documented _links.self sample
+
+
+def test_dates_follow_the_documented_limits():
+    today = dt.date(2025, 6, 30)
+    check_dates(dt.date(2025, 4, 1), dt.date(2025, 6, 29), 90, today)  # 90 days inclusive
+    with pytest.raises(InvalidParameterError, match="spans 91 days; one request covers at most 90"):
+        check_dates(dt.date(2025, 4, 1), dt.date(2025, 6, 30), 90, today)
+    with pytest.raises(InvalidParameterError, match=r"outside Vonage's 90-day lookback.*2025-04-01"):
+        check_dates(dt.date(2025, 3, 31), dt.date(2025, 4, 1), 90, today)
+    check_dates(dt.date(2025, 3, 31), dt.date(2025, 4, 1), 120, today)  # a longer lookback allows it
+    with pytest.raises(InvalidParameterError, match="`end` .* must not be before `start`"):
+        check_dates(dt.date(2025, 6, 2), dt.date(2025, 6, 1), 90, today)
+
+
+@pytest.mark.parametrize(
+    ("status", "title", "detail", "expected"),
+    [
+        (400, "Insights not enabled", "enable insights first", InsightsNotEnabledError),
+        (403, "Forbidden", "You must confirm template analytics first", InsightsNotEnabledError),
+        (403, "Unauthorized", "API key is not linked to this WABA ID", None),
+        (409, "Conflict", "Insights already enabled", None),
+        (401, "Unauthorized", "insights", None),  # an auth failure stays one
+    ],
+)
+def test_insights_not_enabled_is_recognized_by_its_text(status, title, detail, expected):
+    assert classify(status, None, title, detail) is expected
+
+
+# -- auth -----------------------------------------------------------------------------------------
+def test_basic_auth_sends_key_and_secret(monkeypatch, sandbox):
+    assert hook(monkeypatch, sandbox).test_connection() == (True, "Connection to Vonage WhatsApp works.")
+    sent = sandbox.requests[-1].headers["authorization"]
+    assert sent == "Basic " + base64.b64encode(f"{VONAGE_API_KEY}:{VONAGE_API_SECRET}".encode()).decode()
+
+
+def test_jwt_auth_signs_the_documented_claims_per_request(monkeypatch, sandbox):
+    h = hook(monkeypatch, sandbox, jwt_auth=True, login="ignored-when-jwt", password="ignored")
+    pages = list(h.iter_messaging_analytics(VONAGE_WABA_ID, days_ago(2), TODAY))
+    list(h.iter_messaging_analytics(VONAGE_WABA_ID, days_ago(2), TODAY))
+    assert pages[0].status == 200
+    tokens = [r.headers["authorization"].removeprefix("Bearer ") for r in sandbox.requests]
+    assert len(tokens) == 2
+    claims = [jwt.decode(t, options={"verify_signature": False}) for t in tokens]
+    assert {c["application_id"] for c in claims} == {VONAGE_APPLICATION_ID}
+    assert all(c["exp"] - c["iat"] == JWT_TTL for c in claims)
+    assert claims[0]["jti"] != claims[1]["jti"]  # unique per token
+    assert jwt.get_unverified_header(tokens[0])["alg"] == "RS256"
+
+
+def test_jwt_key_pasted_with_escaped_newlines_works(monkeypatch, sandbox):
+    key = sandbox.app(VENDOR).private_key_pem.replace("\n", "\\n")
+    h = hook(monkeypatch, sandbox, jwt_auth=True, extra={"private_key": key})
+    assert h.test_connection()[0] is True
+
+
+def test_a_jwt_of_another_key_is_refused(monkeypatch, sandbox):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = other.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    ok, message = hook(monkeypatch, sandbox, jwt_auth=True, extra={"private_key": pem}).test_connection()
+    assert not ok and "HTTP 401" in message and "signature" in message
+    assert "PRIVATE KEY" not in message
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"application_id": "app-1"}, "`private_key` is missing"),
+        ({"private_key": "-----BEGIN PRIVATE KEY-----"}, "`application_id` is missing"),
+        (
+            {"application_id": "app-1", "private_key": "not a key at all"},
+            "not an unencrypted PEM private key",
+        ),
+    ],
+)
+def test_incomplete_or_broken_jwt_settings_fail_before_any_request(monkeypatch, sandbox, extra, message):
+    h = hook(monkeypatch, sandbox, login=None, password=None, extra=extra)
+    with pytest.raises(InvalidParameterError, match=message) as info:
+        list(h.iter_messaging_analytics(VONAGE_WABA_ID, TODAY, TODAY))
+    assert "not a key at all" not in str(info.value)
+    assert sandbox.requests == []
+
+
+def test_wrong_secret_is_an_authentication_error_with_the_rfc7807_text(monkeypatch, sandbox):
+    h = hook(monkeypatch, sandbox, password="wrong-secret-value")
+    with pytest.raises(AuthenticationError) as info:
+        list(h.iter_pricing_analytics(VONAGE_WABA_ID, TODAY, TODAY))
+    assert "You did not provide correct credentials." in str(info.value)
+    assert info.value.status == 401
+    assert "wrong-secret-value" not in str(info.value)
+    assert len(sandbox.requests) == 1  # not retried
+    assert h.test_connection()[0] is False
+
+
+def test_no_credentials_at_all_is_explained(monkeypatch, sandbox):
+    h = hook(monkeypatch, sandbox, login=None, password=None)
+    ok, message = h.test_connection()
+    assert not ok and "set login (API key) and password (API secret), or extras" in message
+
+
+# -- documented errors ------------------------------------------------------------------------------
+def test_403_says_the_key_is_not_linked_to_the_waba(monkeypatch, sandbox):
+    with pytest.raises(ForbiddenError, match=f"not linked to WABA {VONAGE_UNLINKED_WABA_ID}") as info:
+        hook(monkeypatch, sandbox).enable_insights(VONAGE_UNLINKED_WABA_ID)
+    assert info.value.status == 403 and "API key is not linked to this WABA ID" in str(info.value)
+
+
+def test_404_says_the_waba_is_unknown(monkeypatch, sandbox):
+    with pytest.raises(NotFoundError, match="WABA 999 is unknown to Vonage: check `waba_id`"):
+        list(hook(monkeypatch, sandbox).iter_template_analytics("999", TODAY, TODAY, ["1"]))
+
+
+def test_template_analytics_before_insights_are_enabled(monkeypatch, sandbox):
+    with pytest.raises(InsightsNotEnabledError, match="run VonageEnableInsightsOperator once"):
+        list(hook(monkeypatch, sandbox).iter_template_analytics(VONAGE_WABA_ID, TODAY, TODAY, ["1"]))
+    assert len(sandbox.requests) == 1  # not retried: waiting is the sensor's job
+
+
+def test_vendor_validation_errors_are_not_retried(monkeypatch, sandbox):
+    # A lookback raised on our side lets the request through; the sandbox keeps the documented 90 days.
+    h = hook(monkeypatch, sandbox, extra={"lookback_days": 120})
+    with pytest.raises(ValidationError, match="start: must be within the last 90 days"):
+        list(h.iter_messaging_analytics(VONAGE_WABA_ID, days_ago(100), days_ago(99)))
+    assert len(sandbox.requests) == 1
+
+
+def test_server_errors_are_retried(monkeypatch, sandbox):
+    sandbox.inject(Fault.SERVER_ERROR, times=2)
+    pages = list(hook(monkeypatch, sandbox).iter_messaging_analytics(VONAGE_WABA_ID, TODAY, TODAY))
+    assert pages[0].status == 200 and len(sandbox.requests) == 3
+
+
+# -- lookback -------------------------------------------------------------------------------------
+def test_start_outside_the_lookback_fails_before_any_request(monkeypatch, sandbox):
+    with pytest.raises(InvalidParameterError, match="outside Vonage's 90-day lookback") as info:
+        hook(monkeypatch, sandbox).iter_template_analytics(VONAGE_WABA_ID, days_ago(91), days_ago(80), ["1"])
+    assert "`lookback_days`" in str(info.value)
+    assert sandbox.requests == []
+
+
+@pytest.mark.parametrize("value", [0, -5, "ninety", "90.5"])
+def test_lookback_days_must_be_a_whole_number(monkeypatch, sandbox, value):
+    h = hook(monkeypatch, sandbox, extra={"lookback_days": value})
+    with pytest.raises(InvalidParameterError, match="`lookback_days` must be a whole number"):
+        _ = h.lookback_days
+
+
+# -- pages ------------------------------------------------------------------------------------------
+def test_messaging_pages_follow_v2_links_on_the_connection_host(monkeypatch, sandbox):
+    sandbox.configure(VENDOR, page_size=5)
+    pages = list(hook(monkeypatch, sandbox).iter_messaging_analytics(VONAGE_WABA_ID, days_ago(11), TODAY))
+    assert len(pages) == 3  # 12 days, 5 per page
+    assert pages[0].data["paging"]["next"].startswith("https://api.nexmo.com/v2/")
+    paths = [r.path for r in sandbox.requests]
+    assert paths[0] == f"/v1/channel-manager/whatsapp/wabas/{VONAGE_WABA_ID}/messaging-analytics"
+    assert paths[1:] == [f"/v2/channel-manager/wabas/{VONAGE_WABA_ID}/messaging-analytics"] * 2
+    got = [e for p in pages for e in p.data["_embedded"]["messaging_analytics"]]
+    assert got == sandbox.app(VENDOR).messaging_entries(VONAGE_WABA_ID, days_ago(11), TODAY)
+
+
+def test_template_pages_follow_links_next_href(monkeypatch, sandbox):
+    sandbox.configure(VENDOR, page_size=4)
+    ids = ["11", "12", "13"]
+    h = hook(monkeypatch, sandbox)
+    pages = list(
+        h.iter_template_analytics(VONAGE_INSIGHTS_WABA_ID, days_ago(2), TODAY, ids, metric_types=["sent"])
+    )
+    assert len(pages) == 3  # 9 entries, 4 per page
+    assert "next" not in pages[-1].data["_links"]
+    assert sandbox.requests[0].query["template_ids"] == ["[11,12,13]"]
+    assert sandbox.requests[0].query["metric_types"] == ["[SENT]"]
+    got = [e for p in pages for e in p.data["_embedded"]["template_analytics"]]
+    expected = sandbox.app(VENDOR).template_entries(
+        VONAGE_INSIGHTS_WABA_ID, ids, days_ago(2), TODAY, ["SENT"]
+    )
+    assert got == expected and set(got[0]) == {"template_id", "start", "end", "sent"}
+
+
+def test_more_than_ten_template_ids_is_refused_by_the_hook(monkeypatch, sandbox):
+    with pytest.raises(InvalidParameterError, match="at most 10 .*batches them for you"):
+        hook(monkeypatch, sandbox).iter_template_analytics(
+            VONAGE_INSIGHTS_WABA_ID, TODAY, TODAY, [str(i) for i in range(11)]
+        )
+
+
+def test_a_repeating_cursor_is_an_error_not_a_loop(monkeypatch, sandbox):
+    sandbox.configure(VENDOR, page_size=3, repeat_cursor=True)
+    with pytest.raises(PaginationError, match="already followed"):
+        list(hook(monkeypatch, sandbox).iter_pricing_analytics(VONAGE_WABA_ID, days_ago(9), TODAY))
+    assert len(sandbox.requests) == 2
+
+
+def test_links_to_another_host_are_refused(monkeypatch, sandbox):
+    sandbox.configure(VENDOR, page_size=3, links="foreign")
+    h = hook(monkeypatch, sandbox)
+    with pytest.raises(PaginationError, match="Refusing to follow a link to 'api.example.net'"):
+        list(h.iter_messaging_analytics(VONAGE_WABA_ID, days_ago(9), TODAY))
+    assert len(sandbox.requests) == 1
+
+
+def test_filters_are_sent_with_the_documented_names(monkeypatch, sandbox):
+    h = hook(monkeypatch, sandbox)
+    list(
+        h.iter_messaging_analytics(
+            VONAGE_WABA_ID,
+            TODAY,
+            TODAY,
+            "half_hour",
+            phone_numbers=["16505550111"],
+            product_types=[0],
+            country_codes=["us"],
+        )
+    )
+    list(
+        h.iter_pricing_analytics(VONAGE_WABA_ID, TODAY, TODAY, None, dimensions=["TIER"], tiers=["0:100000"])
+    )
+    messaging, pricing = (r.query for r in sandbox.requests)
+    assert messaging == {
+        "start": [TODAY.isoformat()],
+        "end": [TODAY.isoformat()],
+        "granularity": ["HALF_HOUR"],
+        "phone_number": ["[16505550111]"],  # singular, as the messaging table documents
+        "product_types": ["[0]"],
+        "country_codes": ["[US]"],
+    }
+    assert pricing == {
+        "start": [TODAY.isoformat()],
+        "end": [TODAY.isoformat()],
+        "dimensions": ["[TIER]"],
+        "tier": ["[0:100000]"],  # `tier`, as the pricing table documents
+    }
+
+
+# -- enable insights --------------------------------------------------------------------------------
+@pytest.mark.parametrize("body", ["json", "empty"])
+def test_enable_insights_is_a_patch_and_idempotent(monkeypatch, sandbox, body):
+    sandbox.configure(VENDOR, enable_insights_body=body, propagation_requests=0)
+    h = hook(monkeypatch, sandbox)
+    h.enable_insights(VONAGE_WABA_ID)
+    h.enable_insights(VONAGE_WABA_ID)
+    assert [(r.method, r.path.rsplit("/", 1)[-1], r.status) for r in sandbox.requests] == [
+        ("PATCH", "enable_insights", 200)
+    ] * 2
+    assert sandbox.app(VENDOR).insights_state(VONAGE_WABA_ID) == "enabled"
+
+
+def test_insights_available_waits_for_propagation(monkeypatch, sandbox):
+    h = hook(monkeypatch, sandbox)
+    assert h.insights_available(VONAGE_WABA_ID, "1") is False
+    h.enable_insights(VONAGE_WABA_ID)
+    assert [h.insights_available(VONAGE_WABA_ID, "1") for _ in range(3)] == [False, False, True]
+    with pytest.raises(ForbiddenError):
+        h.insights_available(VONAGE_UNLINKED_WABA_ID, "1")
