@@ -40,8 +40,11 @@ venv:
 	@uv="$$(bash scripts/ensure-uv.sh)"; \
 	UV_PROJECT_ENVIRONMENT="$(VENV)" "$$uv" $(SYNC) --quiet
 
+# pytest exits 5 when it collected no tests; make turns every failure into its own exit 2, so say it.
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@echo "$(BIN)/python -m pytest $(PYTEST_ARGS)"; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS) || { status=$$?; \
+	    [ $$status -ne 5 ] || echo "FAILED: pytest collected no tests (exit 5)"; exit $$status; }
 
 demo: venv
 	PATH="$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" bash scripts/demo.sh

@@ -11,6 +11,7 @@ of a day replaces that day's objects. Backfills reach back 90 days at most (Kale
 from __future__ import annotations
 
 import pendulum
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 from airflow_provider_wa_analytics.operators.kaleyra import KaleyraTemplateAnalyticsOperator
 
@@ -24,7 +25,8 @@ PREFIX = "{{ var.value.get('wa_analytics_prefix', 's3://wa-analytics') }}"
 with DAG(
     dag_id="kaleyra_whatsapp_template_analytics",
     description="Kaleyra WhatsApp template analytics per day: data points and button clicks",
-    schedule="@daily",
+    # Daily runs covering [midnight, next midnight) UTC; on Airflow 3 a plain "@daily" has no interval.
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=4,
@@ -36,6 +38,6 @@ with DAG(
         waba_id="{{ var.value.kaleyra_waba_id }}",
         template_ids="{{ var.value.kaleyra_template_ids }}",
         metric_types=["SENT", "DELIVERED", "READ", "CLICKED", "REPLIED"],
-        destination=PREFIX + "/kaleyra/template_analytics/{table}/{{ ds }}.jsonl",
+        destination=PREFIX + "/kaleyra/template_analytics/{table}/{{ data_interval_start | ds }}.jsonl",
         output_format="jsonl",
     )

@@ -19,7 +19,7 @@ try:
 except ImportError:  # Airflow 2
     from airflow import DAG  # type: ignore[no-redef]
 
-from tests.conftest import EXAMPLE_DAGS
+from tests.conftest import EXAMPLE_DAGS, _write_serialized_dag
 
 DEFAULT_DATE = pendulum.datetime(2025, 3, 1, tz="UTC")
 
@@ -30,20 +30,6 @@ class TaskRun:
     result: Any = None
     error: BaseException | None = None
     states: dict[str, str | None] = field(default_factory=dict)
-
-
-def _register(dag: Any) -> None:
-    if not AIRFLOW_V_3_0_PLUS:
-        return
-    import tempfile
-
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-
-    DagBundlesManager().sync_bundles_to_db()
-    bag = DagBag(dag_folder=tempfile.mkdtemp())
-    bag.bag_dag(dag)
-    sync_bag_to_db(bag, "dags-folder", None)
 
 
 def _xcom(dag_id: str, run_id: str, task_id: str) -> Any:
@@ -70,9 +56,9 @@ def run_dag(dag: Any, logical_date: dt.datetime, register: bool = False) -> Task
         errors[context["task_instance"].task_id] = context.get("exception")
 
     for task in dag.tasks:
-        task.on_failure_callback = remember
-    if register:
-        _register(dag)
+        task.on_failure_callback = [remember]
+    if register and AIRFLOW_V_3_0_PLUS:
+        _write_serialized_dag(dag)
     dr = dag.test(logical_date=logical_date) if AIRFLOW_V_3_0_PLUS else dag.test(execution_date=logical_date)
     states = {
         ti.task_id: (str(ti.state.value) if hasattr(ti.state, "value") else ti.state)

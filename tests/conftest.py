@@ -25,8 +25,15 @@ EXAMPLE_DAGS = REPO_ROOT / "example_dags"
 SHARED_DIR = Path(os.environ.get("WA_ANALYTICS_SHARED_DIR", REPO_ROOT.parent / "shared")).resolve()
 VENDOR_APIS = SHARED_DIR / "vendor-apis"
 
-AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="wa-analytics-airflow-home-"))
-atexit.register(shutil.rmtree, AIRFLOW_HOME, ignore_errors=True)
+# This file may be imported twice in one process (by pytest as `conftest`, by a helper as
+# `tests.conftest`); the second import must keep the home that Airflow was configured with.
+_OWNER = "WA_ANALYTICS_TEST_PROCESS"
+if os.environ.get(_OWNER) == str(os.getpid()):
+    AIRFLOW_HOME = Path(os.environ["AIRFLOW_HOME"])
+else:
+    AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="wa-analytics-airflow-home-"))
+    atexit.register(shutil.rmtree, AIRFLOW_HOME, ignore_errors=True)
+    os.environ[_OWNER] = str(os.getpid())
 
 # Overridden, not defaulted: the session fixture below drops and recreates the metadata DB, which
 # must never be a developer's own AIRFLOW_HOME or database.

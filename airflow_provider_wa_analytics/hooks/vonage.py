@@ -183,7 +183,9 @@ def classify(
 ) -> type[WaAnalyticsError] | None:
     """Vonage answers "insights not enabled" with a 4xx whose text says so; nothing else is special."""
     text = " ".join(str(part) for part in (code, message, details) if part).lower()
-    about_insights = "insight" in text or re.search(r"template analytics.*(not enabled|confirm|enable)", text)
+    about_insights = "insight" in text or (
+        "template analytics" in text and re.search(r"not enabled|confirm|enable", text) is not None
+    )
     if status in (400, 403, 409, 422) and about_insights and "already" not in text:
         return InsightsNotEnabledError
     return None

@@ -652,11 +652,6 @@ class InsiderWhatsAppApp(VendorApp):
         result = self._transactional_body(start, end, wanted)
         return alt_shape_body(result) if alt_shape else result
 
-    def campaigns(self, start_time: int, end_time: int) -> list[Campaign]:
-        """Every campaign with at least one day in the window (before any filter)."""
-        days = window_days(start_time, end_time)
-        return [c for c, _ in self._campaign_days(days, lambda c: True)]
-
     def _campaign_days(self, days: range, keep: _Keep) -> list[tuple[Campaign, list[int]]]:
         """Campaigns kept by ``keep`` with at least one day in ``days``, with those days' offsets."""
         found: list[tuple[Campaign, list[int]]] = []

@@ -503,7 +503,7 @@ class SandboxCore:
     def _fault_outcome(self, fault: InjectedFault, app: VendorApp | None) -> Response | Abort:
         kind = fault.kind
         if kind is Fault.RATE_LIMIT:
-            return self._rate_limited(app, fault.retry_after or 1)
+            return self._rate_limited(app, 1 if fault.retry_after is None else fault.retry_after)
         if kind is Fault.SERVER_ERROR or kind is Fault.UNAVAILABLE:
             status = fault.status or (500 if kind is Fault.SERVER_ERROR else 503)
             response = app.error_response(status) if app else json_response(status, {"message": "error"})

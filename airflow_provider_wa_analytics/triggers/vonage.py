@@ -145,7 +145,7 @@ class VonageInsightsTrigger(BaseTrigger):
                 headers={
                     "Authorization": authorization,
                     "Accept": "application/json",
-                    "User-Agent": USER_AGENT,
+                    "User-Agent": f"{USER_AGENT} (triggerer; httpx/{httpx.__version__})",
                 },
             )
         except httpx.HTTPError as exc:

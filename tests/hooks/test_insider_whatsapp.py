@@ -43,7 +43,9 @@ def hook(sandbox, monkeypatch):
     def make(password=INSIDER_WHATSAPP_KEY, **overrides):
         conn = sandbox.connection("insider_whatsapp", password=password)
         monkeypatch.setenv("AIRFLOW_CONN_INSIDER_WHATSAPP_TEST", json.dumps(conn))
-        return InsiderWhatsAppHook(insider_whatsapp_conn_id="insider_whatsapp_test", **{**FAST, **overrides})
+        made = InsiderWhatsAppHook(insider_whatsapp_conn_id="insider_whatsapp_test", **{**FAST, **overrides})
+        made.client._sleep = lambda seconds: None  # backoff waits are measured, not served, here
+        return made
 
     return make
 

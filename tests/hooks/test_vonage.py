@@ -74,8 +74,8 @@ def sandbox(running_sandbox):
 def hook(monkeypatch, sandbox, conn_id="vonage_whatsapp_default", jwt_auth=False, **fields):
     app = sandbox.app(VENDOR)
     conn = app.jwt_connection(sandbox.url) if jwt_auth else app.connection(sandbox.url)
-    conn = {**conn, **fields}
-    conn["extra"] = {**FAST, **conn.get("extra", {}), **fields.get("extra", {})}
+    extra = {**FAST, **conn.get("extra", {}), **fields.pop("extra", {})}
+    conn = {**conn, **fields, "extra": extra}
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
     return VonageWhatsAppHook(vonage_conn_id=conn_id)
 
@@ -129,7 +129,7 @@ def test_dates_follow_the_documented_limits():
     with pytest.raises(InvalidParameterError, match=r"outside Vonage's 90-day lookback.*2025-04-01"):
         check_dates(dt.date(2025, 3, 31), dt.date(2025, 4, 1), 90, today)
     check_dates(dt.date(2025, 3, 31), dt.date(2025, 4, 1), 120, today)  # a longer lookback allows it
-    with pytest.raises(InvalidParameterError, match="`end` .* must not be before `start`"):
+    with pytest.raises(InvalidParameterError, match=r"`end` .* must not be before `start`"):
         check_dates(dt.date(2025, 6, 2), dt.date(2025, 6, 1), 90, today)
 
 
@@ -302,7 +302,7 @@ def test_template_pages_follow_links_next_href(monkeypatch, sandbox):
 
 
 def test_more_than_ten_template_ids_is_refused_by_the_hook(monkeypatch, sandbox):
-    with pytest.raises(InvalidParameterError, match="at most 10 .*batches them for you"):
+    with pytest.raises(InvalidParameterError, match=r"at most 10 .*batches them for you"):
         hook(monkeypatch, sandbox).iter_template_analytics(
             VONAGE_INSIGHTS_WABA_ID, TODAY, TODAY, [str(i) for i in range(11)]
         )
@@ -318,7 +318,7 @@ def test_a_repeating_cursor_is_an_error_not_a_loop(monkeypatch, sandbox):
 def test_links_to_another_host_are_refused(monkeypatch, sandbox):
     sandbox.configure(VENDOR, page_size=3, links="foreign")
     h = hook(monkeypatch, sandbox)
-    with pytest.raises(PaginationError, match="Refusing to follow a link to 'api.example.net'"):
+    with pytest.raises(PaginationError, match=r"Refusing to follow a link to 'api\.example\.net'"):
         list(h.iter_messaging_analytics(VONAGE_WABA_ID, days_ago(9), TODAY))
     assert len(sandbox.requests) == 1
 

@@ -74,7 +74,7 @@ def test_three_years_are_fetched_in_yearly_requests_without_gap_or_overlap(sandb
         InsiderWhatsAppOverallStatisticsOperator,
         start="2022-01-01",
         end="2025-01-01",
-        destination=(tmp_path / "{table}.jsonl").as_uri(),
+        destination=f"file://{tmp_path}/{{table}}.jsonl",
     )
     assert task.state == "success", task.error
     windows = [(r.json["start_time"], r.json["end_time"]) for r in sandbox.requests]
@@ -96,7 +96,7 @@ def test_three_years_are_fetched_in_yearly_requests_without_gap_or_overlap(sandb
         ({"start": "2025-03-02", "end": "2025-03-01"}, "`end`"),
         ({"start": "not a date"}, "`start`"),
         ({"output_format": "parquet"}, "`output_format`"),
-        ({"destination": "ftp://bucket/key"}, "`destination`"),
+        ({"destination": "ftp://bucket/{{ ds }}.jsonl"}, "`destination`"),
     ],
 )
 def test_bad_parameters_fail_before_any_request(sandbox, kwargs, message):
@@ -104,6 +104,13 @@ def test_bad_parameters_fail_before_any_request(sandbox, kwargs, message):
     assert task.state == "failed"
     assert sandbox.requests == []
     assert message in str(task.error)
+
+
+def test_a_static_bad_destination_fails_when_the_dag_is_parsed():
+    from airflow_provider_wa_analytics.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="`destination`"):
+        InsiderWhatsAppOverallStatisticsOperator(task_id="t", destination="ftp://bucket/key")
 
 
 def test_transactional_window_before_2018_fails_before_any_request(sandbox):
@@ -117,7 +124,7 @@ def test_429_and_503_at_the_start_give_output_identical_to_a_clean_run(sandbox, 
     kwargs = {"start": "2024-01-01", "end": "2025-06-01", "campaign_filter": FILTER, "output_format": "csv"}
     assert (
         run(
-            InsiderWhatsAppOverallStatisticsOperator, destination=(clean / "{table}.csv").as_uri(), **kwargs
+            InsiderWhatsAppOverallStatisticsOperator, destination=f"file://{clean}/{{table}}.csv", **kwargs
         ).state
         == "success"
     )
@@ -125,7 +132,7 @@ def test_429_and_503_at_the_start_give_output_identical_to_a_clean_run(sandbox, 
     sandbox.inject(Fault.RATE_LIMIT, "/v1/statistics/overall", times=1, retry_after=0)
     sandbox.inject(Fault.UNAVAILABLE, "/v1/statistics/overall", times=1, retry_after=0)
     task = run(
-        InsiderWhatsAppOverallStatisticsOperator, destination=(faulty / "{table}.csv").as_uri(), **kwargs
+        InsiderWhatsAppOverallStatisticsOperator, destination=f"file://{faulty}/{{table}}.csv", **kwargs
     )
     assert task.state == "success", task.error
     assert [r.status for r in sandbox.requests][:3] == [429, 503, 200]

@@ -1,4 +1,8 @@
-"""KaleyraTemplateAnalyticsOperator: validation and planning before any request, then real runs."""
+"""KaleyraTemplateAnalyticsOperator: validation and planning before any request, then real runs.
+
+The runs use real Airflow (dag.test on the session's metadata DB) and real HTTP to the sandbox. Kaleyra
+only serves the last 90 days, so their windows are relative to today (UTC).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,13 @@ import json
 import pendulum
 import pytest
 
-from airflow_provider_wa_analytics.exceptions import InvalidParameterError
+from airflow_provider_wa_analytics.exceptions import AuthenticationError, InvalidParameterError
 from airflow_provider_wa_analytics.operators.kaleyra import KaleyraTemplateAnalyticsOperator
+from airflow_provider_wa_analytics.tables.kaleyra import TABLES
+from airflow_provider_wa_analytics.testing import Sandbox
+from airflow_provider_wa_analytics.testing.kaleyra import KALEYRA_API_KEY, KALEYRA_WABA_ID
 from airflow_provider_wa_analytics.windows import Window
+from tests.airflow_runner import load_example_dag, run_dag, run_task
 
 TODAY = dt.date(2025, 11, 5)
 TEMPLATES = [f"10{n:02d}" for n in range(30)]
@@ -116,3 +124,147 @@ def test_a_longer_lookback_splits_into_ranges_of_at_most_90_days(monkeypatch):
 def test_bad_parameters_fail_in_validate(kwargs, message):
     with pytest.raises(InvalidParameterError, match=message):
         operator(**kwargs).validate()
+
+
+# -- real runs ----------------------------------------------------------------------------------
+VENDOR = "kaleyra_whatsapp"
+MIDNIGHT = pendulum.now("UTC").start_of("day")
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as sb:
+        yield sb
+
+
+@pytest.fixture
+def sandbox_conn(sandbox, monkeypatch, airflow_db):
+    sandbox.reset()
+    sandbox.configure(VENDOR, paging_placement="data", default_page_size=100, counts="mixed")
+    conn = sandbox.connection(VENDOR)
+    conn["extra"] = {**conn["extra"], "backoff_initial": 0.01, "backoff_max": 0.05, "timeout": 5}
+    monkeypatch.setenv("AIRFLOW_CONN_KALEYRA_WHATSAPP_DEFAULT", json.dumps(conn))
+    return conn
+
+
+def run(**kwargs):
+    kwargs = {"waba_id": KALEYRA_WABA_ID, "template_ids": TEMPLATES, "dag_id": "t_kaleyra", **kwargs}
+    return run_task(KaleyraTemplateAnalyticsOperator, **kwargs)
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def expected_points(sandbox, ids, first, last):
+    return sandbox.app(VENDOR).data_points(KALEYRA_WABA_ID, ids, first, last)
+
+
+def check_exactly_once(sandbox, points, buttons, ids, first, last):
+    """Every (template, day) once, with the sandbox's counts; buttons sum to the parent's clicks."""
+    keys = [(p["template_id"], p["date"]) for p in points]
+    assert len(keys) == len(set(keys))
+    expected = expected_points(sandbox, ids, first, last)
+    assert len(points) == len(expected)
+    by_key = {(p["template_id"], p["date"]): p for p in points}
+    for e in expected:
+        row = by_key[
+            (e["template_id"], dt.datetime.fromtimestamp(e["start"], dt.timezone.utc).date().isoformat())
+        ]
+        assert [row[m] for m in ("sent", "delivered", "read", "replied")] == [
+            int(e[m]) for m in ("sent", "delivered", "read", "replied")
+        ]
+        assert row["clicked"] == (sum(int(c["count"]) for c in e["clicked"]) if "clicked" in e else None)
+    clicks: dict = {}
+    for b in buttons:
+        key = (b["template_id"], b["date"])
+        clicks[key] = clicks.get(key, 0) + b["count"]
+    assert clicks == {k: p["clicked"] for k, p in by_key.items() if p["clicked"] is not None}
+
+
+@pytest.mark.parametrize("placement", ["data", "top", "alternate"])
+def test_thirty_templates_over_sixty_days_to_files_exactly_once(sandbox, sandbox_conn, tmp_path, placement):
+    sandbox.configure(VENDOR, paging_placement=placement)
+    start, end = MIDNIGHT.subtract(days=70), MIDNIGHT.subtract(days=10)
+    task = run(start=start, end=end, limit=97, destination=f"{tmp_path.as_uri()}/{{table}}.jsonl")
+    assert task.state == "success", task.error
+    first, last = start.date(), end.date() - dt.timedelta(days=1)
+    points = read_jsonl(tmp_path / "data_points.jsonl")
+    buttons = read_jsonl(tmp_path / "button_clicks.jsonl")
+    check_exactly_once(sandbox, points, buttons, TEMPLATES, first, last)
+    # 3 batches of 10 templates x 60 days = 600 data points each, 97 per page: 7 pages per batch.
+    assert len(sandbox.requests) == 21
+    assert {r.query["whatsapp_template_ids"][0] for r in sandbox.requests} == {
+        ",".join(TEMPLATES[i : i + 10]) for i in (0, 10, 20)
+    }
+    assert {(r.query["start_date"][0], r.query["end_date"][0]) for r in sandbox.requests} == {
+        (first.isoformat(), last.isoformat())
+    }
+    assert {r["window_start"] for r in points} == {start.isoformat()}
+    assert {r["waba_id"] for r in points} == {KALEYRA_WABA_ID}
+
+
+def test_example_dag_writes_one_object_per_table_for_the_day(sandbox, sandbox_conn, tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_WA_ANALYTICS_PREFIX", tmp_path.as_uri())
+    monkeypatch.setenv("AIRFLOW_VAR_KALEYRA_WABA_ID", KALEYRA_WABA_ID)
+    monkeypatch.setenv("AIRFLOW_VAR_KALEYRA_TEMPLATE_IDS", "1317,156,1999")
+    day = MIDNIGHT.subtract(days=3)
+    dag = load_example_dag("kaleyra_whatsapp_template_analytics")
+    result = run_dag(dag, day.add(days=1))  # the run of `day` ends at the next midnight
+    assert set(result.states.values()) == {"success"}, (result.states, result.error)
+    base = tmp_path / "kaleyra" / "template_analytics"
+    points = read_jsonl(base / "data_points" / f"{day.date()}.jsonl")
+    buttons = read_jsonl(base / "button_clicks" / f"{day.date()}.jsonl")
+    check_exactly_once(sandbox, points, buttons, ["1317", "156", "1999"], day.date(), day.date())
+    (request,) = sandbox.requests
+    assert request.query["metric_types"] == ["SENT,DELIVERED,READ,CLICKED,REPLIED"]
+
+
+def test_wrong_sid_fails_at_once_with_the_vendor_code(sandbox, sandbox_conn, monkeypatch):
+    conn = {**sandbox_conn, "login": "HXWRONGSID000IN"}
+    monkeypatch.setenv("AIRFLOW_CONN_KALEYRA_WHATSAPP_DEFAULT", json.dumps(conn))
+    task = run(start=MIDNIGHT.subtract(days=3), end=MIDNIGHT.subtract(days=2), retries=3)
+    assert task.state == "failed"  # not up_for_retry: no retry can fix a wrong SID
+    assert isinstance(task.error, AuthenticationError)
+    assert "code RBC001" in str(task.error) and "Incorrect SID or API key." in str(task.error)
+    assert KALEYRA_API_KEY not in str(task.error)
+    assert len(sandbox.requests) == 1  # batches are not all tried: the first answer ends the run
+
+
+def test_window_outside_the_lookback_sends_nothing(sandbox, sandbox_conn):
+    task = run(start=MIDNIGHT.subtract(days=120), end=MIDNIGHT.subtract(days=60))
+    assert task.state == "failed" and sandbox.requests == []
+    assert isinstance(task.error, InvalidParameterError) and "90-day lookback" in str(task.error)
+
+
+def test_xcom_output_returns_both_tables(sandbox, sandbox_conn):
+    task = run(
+        template_ids="1317, 156",
+        metric_types="sent,clicked",
+        start=MIDNIGHT.subtract(days=2),
+        end=MIDNIGHT,
+    )
+    assert task.state == "success", task.error
+    assert set(task.result) == set(TABLES)
+    points = task.result["data_points"]
+    assert len(points) == 4 and {p["read"] for p in points} == {None}  # READ was not asked for
+    assert sandbox.requests[0].query["metric_types"] == ["SENT,CLICKED"]
+
+
+def test_json_output_keeps_the_pages_as_received(sandbox, sandbox_conn, tmp_path):
+    sandbox.configure(VENDOR, paging_placement="top")
+    target = tmp_path / "raw.json"
+    start, end = MIDNIGHT.subtract(days=5), MIDNIGHT
+    task = run(
+        template_ids=["1", "2"],
+        limit=4,
+        start=start,
+        end=end,
+        output_format="json",
+        destination=target.as_uri(),
+    )
+    assert task.state == "success", task.error
+    pages = json.loads(target.read_bytes())
+    assert len(pages) == 3  # 10 data points, 4 per page
+    served = [p for page in pages for p in page["data"][0]["data_points"]]
+    assert served == expected_points(sandbox, ["1", "2"], start.date(), end.date() - dt.timedelta(days=1))

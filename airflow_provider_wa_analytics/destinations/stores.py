@@ -1,0 +1,257 @@
+"""The object stores behind ``s3://``, ``gs://`` and ``file://``: upload, server-side copy, delete, check.
+
+S3 and GCS go through the official providers' hooks (optional extras), imported only when used so
+that parsing a DAG never imports boto3 or google-cloud-storage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from airflow_provider_wa_analytics.destinations.naming import Location
+from airflow_provider_wa_analytics.exceptions import DestinationError
+
+log = logging.getLogger(__name__)
+
+PROBE_SUFFIX = ".probe"
+
+
+def _missing_extra(extra: str, scheme: str) -> DestinationError:
+    return DestinationError(
+        f"Writing to {scheme}:// needs the {extra} extra: "
+        f'pip install "airflow-provider-wa-analytics[{extra}]"'
+    )
+
+
+def _folders(locations: Iterable[Location]) -> list[Location]:
+    """One probe location per (bucket, folder): permissions are often granted per prefix."""
+    seen: dict[tuple[str, str], Location] = {}
+    for loc in locations:
+        seen.setdefault((loc.bucket, loc.folder), loc.hidden_sibling(PROBE_SUFFIX))
+    return list(seen.values())
+
+
+class Store:
+    """What publishing needs from a store. ``promote`` must replace ``dst`` atomically for readers."""
+
+    scheme = ""
+
+    def check(self, locations: list[Location]) -> None:
+        raise NotImplementedError
+
+    def upload(self, path: str, dst: Location, content_type: str) -> None:
+        raise NotImplementedError
+
+    def exists(self, loc: Location) -> bool:
+        raise NotImplementedError
+
+    def snapshot(self, src: Location, dst: Location) -> None:
+        """Copy ``src`` to ``dst`` (a hidden name: atomicity not needed); ``src`` stays."""
+        raise NotImplementedError
+
+    def promote(self, src: Location, dst: Location) -> None:
+        """Make ``dst`` hold ``src``'s content in one atomic step; ``src`` may be consumed."""
+        raise NotImplementedError
+
+    def delete(self, locations: list[Location]) -> None:
+        """Delete the objects; missing ones are not an error."""
+        raise NotImplementedError
+
+
+class LocalStore(Store):
+    """``file://``: staging files sit in the destination folder so that ``os.replace`` stays atomic."""
+
+    scheme = "file"
+
+    def check(self, locations: list[Location]) -> None:
+        for loc in locations:
+            folder = os.path.dirname(loc.key)
+            existing = folder
+            while not os.path.exists(existing):  # the folders are created on commit
+                existing = os.path.dirname(existing)
+            if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+                raise DestinationError(f"Cannot write {loc.uri}: {existing} is not a writable directory.")
+            if os.path.isdir(loc.key):
+                raise DestinationError(f"Cannot write {loc.uri}: it is a directory.")
+
+    def upload(self, path: str, dst: Location, content_type: str) -> None:
+        os.makedirs(os.path.dirname(dst.key), exist_ok=True)
+        with open(path, "rb") as src, open(dst.key, "wb") as out:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+            out.flush()
+            os.fsync(out.fileno())  # the content is on disk before the rename makes it visible
+
+    def exists(self, loc: Location) -> bool:
+        return os.path.isfile(loc.key)
+
+    def snapshot(self, src: Location, dst: Location) -> None:
+        shutil.copyfile(src.key, dst.key)
+
+    def promote(self, src: Location, dst: Location) -> None:
+        os.replace(src.key, dst.key)
+
+    def delete(self, locations: list[Location]) -> None:
+        for loc in locations:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(loc.key)
+
+
+class S3Store(Store):
+    """S3 through ``S3Hook``: ``load_file`` (multipart above the transfer threshold), managed copy."""
+
+    scheme = "s3"
+
+    def __init__(self, conn_id: str, explicit_conn_id: bool) -> None:
+        try:
+            from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+        except ImportError:
+            raise _missing_extra("amazon", "s3") from None
+        self.conn_id = conn_id
+        self.explicit_conn_id = explicit_conn_id
+        self.hook = S3Hook(aws_conn_id=conn_id)
+
+    def check(self, locations: list[Location]) -> None:
+        from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError
+
+        if self.explicit_conn_id:
+            # aws_default may be absent on purpose (instance role, env credentials): S3Hook then uses
+            # boto3's credential chain, so only a conn id the user named has to resolve.
+            _require_connection(self.conn_id)
+        client = self.hook.get_conn()
+        for probe in _folders(locations):
+            # A zero-byte object put and deleted: the only check that proves write and delete rights
+            # (head_bucket needs ListBucket, which a writer restricted to a prefix may lack).
+            try:
+                client.put_object(Bucket=probe.bucket, Key=probe.key, Body=b"")
+                client.delete_object(Bucket=probe.bucket, Key=probe.key)
+            except (NoCredentialsError, PartialCredentialsError):
+                raise DestinationError(
+                    f"No AWS credentials for {probe.uri.rpartition('/')[0]}/: connection "
+                    f"{self.conn_id!r} has none and none were found in the environment."
+                ) from None
+            except ClientError as err:
+                raise _s3_error(err, probe, self.conn_id) from None
+
+    def upload(self, path: str, dst: Location, content_type: str) -> None:
+        self.hook.load_file(filename=path, key=dst.key, bucket_name=dst.bucket, replace=True)
+
+    def exists(self, loc: Location) -> bool:
+        return self.hook.head_object(loc.key, loc.bucket) is not None
+
+    def snapshot(self, src: Location, dst: Location) -> None:
+        self._copy(src, dst)
+
+    def promote(self, src: Location, dst: Location) -> None:
+        self._copy(src, dst)
+
+    def _copy(self, src: Location, dst: Location) -> None:
+        # boto3's managed copy rather than S3Hook.copy_object: CopyObject stops at 5 GB, and
+        # copy_object's default ACL "private" is refused by buckets with ACLs disabled.
+        self.hook.get_conn().copy(
+            {"Bucket": src.bucket, "Key": src.key},
+            dst.bucket,
+            dst.key,
+            ExtraArgs=self.hook.extra_args,
+            Config=self.hook.transfer_config,
+        )
+
+    def delete(self, locations: list[Location]) -> None:
+        by_bucket: dict[str, list[str]] = defaultdict(list)
+        for loc in locations:
+            by_bucket[loc.bucket].append(loc.key)
+        for bucket, keys in by_bucket.items():
+            self.hook.delete_objects(bucket, keys)
+
+
+def _s3_error(err: Any, probe: Location, conn_id: str) -> Exception:
+    code = str(err.response.get("Error", {}).get("Code", ""))
+    where = f"s3://{probe.bucket}/{probe.folder}"
+    if code in ("NoSuchBucket", "404"):
+        return DestinationError(f"S3 bucket {probe.bucket!r} does not exist (connection {conn_id!r}).")
+    if code in ("AccessDenied", "403", "AllAccessDisabled", "AccountProblem"):
+        return DestinationError(
+            f"Connection {conn_id!r} may not write and delete objects under {where} "
+            "(s3:PutObject and s3:DeleteObject are needed)."
+        )
+    if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"):
+        return DestinationError(f"S3 rejected the credentials of connection {conn_id!r} ({code}).")
+    return err
+
+
+class GCSStore(Store):
+    """GCS through ``GCSHook``: ``upload(filename=...)`` (resumable for large files), ``rewrite``."""
+
+    scheme = "gs"
+
+    def __init__(self, conn_id: str) -> None:
+        try:
+            from airflow.providers.google.cloud.hooks.gcs import GCSHook
+        except ImportError:
+            raise _missing_extra("google", "gs") from None
+        self.conn_id = conn_id
+        self.hook = GCSHook(gcp_conn_id=conn_id)
+
+    def check(self, locations: list[Location]) -> None:
+        from google.api_core.exceptions import Forbidden, NotFound, Unauthorized
+
+        _require_connection(self.conn_id)
+        client = self.hook.get_conn()
+        for probe in _folders(locations):
+            # Written and deleted, like on S3: object writers often lack storage.buckets.get.
+            blob = client.bucket(probe.bucket).blob(probe.key)
+            try:
+                blob.upload_from_string(b"", content_type="application/octet-stream")
+                blob.delete()
+            except NotFound:
+                raise DestinationError(
+                    f"GCS bucket {probe.bucket!r} does not exist (connection {self.conn_id!r})."
+                ) from None
+            except (Forbidden, Unauthorized):
+                raise DestinationError(
+                    f"Connection {self.conn_id!r} may not create and delete objects under "
+                    f"gs://{probe.bucket}/{probe.folder} (storage.objects.create and .delete are needed)."
+                ) from None
+
+    def upload(self, path: str, dst: Location, content_type: str) -> None:
+        self.hook.upload(bucket_name=dst.bucket, object_name=dst.key, filename=path, mime_type=content_type)
+
+    def exists(self, loc: Location) -> bool:
+        return bool(self.hook.exists(loc.bucket, loc.key))
+
+    def snapshot(self, src: Location, dst: Location) -> None:
+        self.hook.rewrite(src.bucket, src.key, dst.bucket, dst.key)
+
+    def promote(self, src: Location, dst: Location) -> None:
+        self.hook.rewrite(src.bucket, src.key, dst.bucket, dst.key)
+
+    def delete(self, locations: list[Location]) -> None:
+        for loc in locations:
+            self.hook.delete(loc.bucket, loc.key, ignore_error=True)
+
+
+def _require_connection(conn_id: str) -> None:
+    from airflow.providers.common.compat.sdk import AirflowNotFoundException
+
+    from airflow_provider_wa_analytics.version_compat import BaseHook
+
+    try:
+        BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        raise DestinationError(
+            f"`destination_conn_id` {conn_id!r} is not defined: create that Airflow connection "
+            "or pass another one."
+        ) from None
+
+
+def open_store(scheme: str, conn_id: str | None) -> Store:
+    if scheme == "s3":
+        return S3Store(conn_id or "aws_default", explicit_conn_id=conn_id is not None)
+    if scheme == "gs":
+        return GCSStore(conn_id or "google_cloud_default")
+    return LocalStore()
