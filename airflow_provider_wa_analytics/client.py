@@ -187,9 +187,10 @@ def extract_error(data: Any) -> tuple[str | None, str | None, Any]:
     details = data.get("errors")
     if details is None:
         details = data.get("detail")
-    if details is None and isinstance(nested, Mapping) and set(nested) - {"message", "code"}:
-        details = nested
-    elif details is None and isinstance(nested, str) and nested != message:
+    nested_adds = (isinstance(nested, Mapping) and set(nested) - {"message", "code"}) or (
+        isinstance(nested, str) and nested != message
+    )
+    if details is None and nested_adds:
         details = nested
     return (str(code) if code not in (None, "") else None), (str(message) if message else None), details
 

@@ -236,18 +236,19 @@ class Output:
         content_type = CONTENT_TYPES[self.output_format]
         if self.compression == "gzip":
             content_type = "application/gzip"
-        temporary: list[Location] = []
+        several = len(staged) > 1
+        # Every hidden name this publication may use, deleted at the end whatever happens. The names
+        # are fixed per final key, so a run killed half-way leaves leftovers that its rerun removes.
+        temporary = [item.staging for item in staged] + [item.previous for item in staged if several]
         saved: dict[Location, Location] = {}
         promoted: list[Location] = []
         try:
             for item in staged:
-                temporary.append(item.staging)  # listed first: a half-done upload is cleaned too
                 store.upload(item.path, item.staging, content_type)
-            if len(staged) > 1:
+            if several:
                 # Only a set of objects needs the previous versions: a single promotion is atomic.
                 for item in staged:
                     if store.exists(item.final):
-                        temporary.append(item.previous)
                         store.snapshot(item.final, item.previous)
                         saved[item.final] = item.previous
             for item in staged:

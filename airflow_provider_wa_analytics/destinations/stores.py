@@ -194,13 +194,17 @@ class GCSStore(Store):
             from airflow.providers.google.cloud.hooks.gcs import GCSHook
         except ImportError:
             raise _missing_extra("google", "gs") from None
+        from airflow.providers.common.compat.sdk import AirflowNotFoundException
+
         self.conn_id = conn_id
-        self.hook = GCSHook(gcp_conn_id=conn_id)
+        try:
+            self.hook = GCSHook(gcp_conn_id=conn_id)  # reads the connection already
+        except AirflowNotFoundException:
+            raise _undefined_connection(conn_id) from None
 
     def check(self, locations: list[Location]) -> None:
         from google.api_core.exceptions import Forbidden, NotFound, Unauthorized
 
-        _require_connection(self.conn_id)
         client = self.hook.get_conn()
         for probe in _folders(locations):
             # Written and deleted, like on S3: object writers often lack storage.buckets.get.
@@ -243,10 +247,14 @@ def _require_connection(conn_id: str) -> None:
     try:
         BaseHook.get_connection(conn_id)
     except AirflowNotFoundException:
-        raise DestinationError(
-            f"`destination_conn_id` {conn_id!r} is not defined: create that Airflow connection "
-            "or pass another one."
-        ) from None
+        raise _undefined_connection(conn_id) from None
+
+
+def _undefined_connection(conn_id: str) -> DestinationError:
+    return DestinationError(
+        f"`destination_conn_id` {conn_id!r} is not defined: create that Airflow connection or pass "
+        "another one."
+    )
 
 
 def open_store(scheme: str, conn_id: str | None) -> Store:

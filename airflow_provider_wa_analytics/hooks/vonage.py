@@ -220,6 +220,8 @@ def jwt_auth(
 ) -> VonageAuth:
     """A JWT as Vonage documents it: RS256 over ``application_id``, ``iat``, ``jti`` and ``exp``."""
     import jwt
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     pem = private_key.strip()
@@ -227,11 +229,15 @@ def jwt_auth(
         pem = pem.replace("\\n", "\n")
     try:
         key = load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise InvalidParameterError(
             f"Connection {conn_id!r}: extra `private_key` is not an unencrypted PEM private key "
             f"({type(exc).__name__}); paste the key of the Vonage application, BEGIN/END lines included."
         ) from None
+    if not isinstance(key, RSAPrivateKey):
+        raise InvalidParameterError(
+            f"Connection {conn_id!r}: extra `private_key` must be an RSA key (Vonage signs JWTs with RS256)."
+        )
     lock = threading.Lock()
 
     def value() -> str:
@@ -243,10 +249,9 @@ def jwt_auth(
                 "exp": now + JWT_TTL,
                 "jti": str(uuid.uuid4()),
             }
-            token = jwt.encode(claims, key, algorithm="RS256")  # type: ignore[arg-type]
+            token = jwt.encode(claims, key, algorithm="RS256")
         return f"Bearer {token}"
 
-    value()  # fails here, before any request, when the key cannot sign RS256
     return VonageAuth(value, "jwt")
 
 
@@ -372,9 +377,14 @@ class VonageWhatsAppHook(WaAnalyticsHook):
             ) from None
 
     def _pages(self, waba_id: str, endpoint: str, params: list[tuple[str, str]]) -> Iterator[ApiResponse]:
+        """Every page of one call; the parameters are checked now, the requests sent when iterated."""
         first = PageRequest("GET", self.path(waba_id, endpoint), tuple(params))
-        with self.explained(waba_id):
-            yield from self.client.paginate(first, PAGINATOR)
+
+        def pages() -> Iterator[ApiResponse]:
+            with self.explained(waba_id):
+                yield from self.client.paginate(first, PAGINATOR)
+
+        return pages()
 
     def _window(self, start: dt.date, end: dt.date) -> list[tuple[str, str]]:
         check_dates(start, end, self.lookback_days)
@@ -498,12 +508,14 @@ class VonageWhatsAppHook(WaAnalyticsHook):
         return True
 
     def check_connection(self) -> None:
-        """Authenticate with a request on a WABA that cannot exist.
-
-        A connection holds no WABA, so "not linked" (403) and "unknown WABA" (404) prove the
-        credentials were accepted; 401 means they were not.
-        """
+        """One day of messaging analytics: of the extra ``waba_id`` when set, else of a WABA that
+        cannot exist, where "not linked" (403) and "unknown WABA" (404) prove the credentials were
+        accepted and 401 that they were not."""
         today = dt.datetime.now(dt.timezone.utc).date()
+        waba_id = self.conn_extra("waba_id")
+        if waba_id:
+            next(iter(self.iter_messaging_analytics(str(waba_id), today, today)))
+            return
         try:
             next(iter(self.iter_messaging_analytics("0", today, today)))
         except (ForbiddenError, NotFoundError):

@@ -215,8 +215,10 @@ class VonageWhatsAppApp(VendorApp):
     after ``enable_insights``; default 2), ``propagation_seconds`` (seconds of :attr:`clock` that must
     also pass; default 0), ``links`` (host of next-page links: ``vendor`` = https://api.nexmo.com as
     the samples, ``self`` = the sandbox, ``foreign`` = another host), ``repeat_cursor`` (the second
-    page's next link repeats itself), ``enable_insights_body`` (``json`` or ``empty``), ``today`` (a
-    ``YYYY-MM-DD`` date the lookback counts from; default: the real UTC date).
+    page's next link repeats itself), ``enable_insights_body`` (``json`` or ``empty``),
+    ``already_enabled_status`` (None: enabling again answers 200; 400 or 409: an "already enabled"
+    error, invented), ``today`` (a ``YYYY-MM-DD`` date the lookback counts from; default: the real
+    UTC date).
     """
 
     vendor = "vonage_whatsapp"
@@ -234,6 +236,7 @@ class VonageWhatsAppApp(VendorApp):
         links: str = "vendor",
         repeat_cursor: bool = False,
         enable_insights_body: str = "json",
+        already_enabled_status: int | None = None,
         today: str | dt.date | None = None,
     ) -> None:
         super().__init__(seed=seed)
@@ -249,6 +252,7 @@ class VonageWhatsAppApp(VendorApp):
         self.links = "vendor"
         self.repeat_cursor = False
         self.enable_insights_body = "json"
+        self.already_enabled_status: int | None = None
         self.today: dt.date | None = None
         self.configure(
             page_size=page_size,
@@ -257,6 +261,7 @@ class VonageWhatsAppApp(VendorApp):
             links=links,
             repeat_cursor=repeat_cursor,
             enable_insights_body=enable_insights_body,
+            already_enabled_status=already_enabled_status,
             today=today,
         )
         self.reset()
@@ -271,6 +276,7 @@ class VonageWhatsAppApp(VendorApp):
             "links",
             "repeat_cursor",
             "enable_insights_body",
+            "already_enabled_status",
             "today",
         }
         unknown = set(options) - known
@@ -298,6 +304,10 @@ class VonageWhatsAppApp(VendorApp):
             if options["enable_insights_body"] not in ("json", "empty"):
                 raise ValueError("enable_insights_body must be json or empty")
             self.enable_insights_body = options["enable_insights_body"]
+        if "already_enabled_status" in options:
+            if options["already_enabled_status"] not in (None, 400, 409):
+                raise ValueError("already_enabled_status must be None, 400 or 409")
+            self.already_enabled_status = options["already_enabled_status"]
         if "today" in options:
             today = options["today"]
             self.today = dt.date.fromisoformat(today) if isinstance(today, str) else today
@@ -311,6 +321,7 @@ class VonageWhatsAppApp(VendorApp):
             "links": self.links,
             "repeat_cursor": self.repeat_cursor,
             "enable_insights_body": self.enable_insights_body,
+            "already_enabled_status": self.already_enabled_status,
             "today": self.today.isoformat() if self.today else None,
             "insights": {waba: self.insights_state(waba) for waba in self.linked_wabas},
         }
@@ -469,6 +480,13 @@ class VonageWhatsAppApp(VendorApp):
             waba_id = self._waba(request)
         except _Reject as reject:
             return reject.response
+        if self.already_enabled_status and self._insights.get(waba_id) is not None:
+            return problem(
+                self.already_enabled_status,
+                "Conflict",
+                f"Insights are already enabled for WABA {waba_id}.",
+                "conflict",
+            )
         self.enable_insights(waba_id)
         if self.enable_insights_body == "empty":
             return Response(200, b"", "application/json")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,50 +47,50 @@ class Target:
 
     def objects(self) -> dict[str, bytes]:
         if self.scheme == "s3":
-            from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-            hook = S3Hook(aws_conn_id=self.conn_id)
-            return {key: _s3_read(hook, self.root, key) for key in hook.list_keys(self.root) or []}
+            client = s3_hook(self.conn_id).get_conn()
+            keys = s3_hook(self.conn_id).list_keys(self.root) or []
+            return {key: client.get_object(Bucket=self.root, Key=key)["Body"].read() for key in keys}
         if self.scheme == "gs":
-            from airflow.providers.google.cloud.hooks.gcs import GCSHook
-
-            gcs = GCSHook(gcp_conn_id=self.conn_id)
+            gcs = gcs_hook(self.conn_id or GCS_CONN_ID)
             return {name: gcs.download(self.root, name) for name in gcs.list(self.root)}
         root = Path(self.root)
         return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
     def put(self, key: str, data: bytes) -> None:
         if self.scheme == "s3":
-            from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-            S3Hook(aws_conn_id=self.conn_id).load_bytes(data, key, self.root, replace=True)
+            s3_hook(self.conn_id).load_bytes(data, key, self.root, replace=True)
         elif self.scheme == "gs":
-            from airflow.providers.google.cloud.hooks.gcs import GCSHook
-
-            GCSHook(gcp_conn_id=self.conn_id).upload(self.root, key, data=data)
+            gcs_hook(self.conn_id or GCS_CONN_ID).upload(self.root, key, data=data)
         else:
             path = Path(self.root, key)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
 
 
-def _s3_read(hook, bucket: str, key: str) -> bytes:
-    return hook.get_conn().get_object(Bucket=bucket, Key=key)["Body"].read()
+@functools.cache
+def s3_hook(conn_id: str | None = S3_CONN_ID):
+    """One hook per connection for the assertions: building a boto3 client costs ~0.2 s."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    return S3Hook(aws_conn_id=conn_id)
+
+
+@functools.cache
+def gcs_hook(conn_id: str = GCS_CONN_ID):
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+    return GCSHook(gcp_conn_id=conn_id)
 
 
 def make_s3_bucket(name: str | None = None) -> str:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
     name = name or _bucket_name()
-    S3Hook(aws_conn_id=S3_CONN_ID).create_bucket(name)
+    s3_hook().create_bucket(name)
     return name
 
 
 def make_gcs_bucket(name: str | None = None) -> str:
-    from airflow.providers.google.cloud.hooks.gcs import GCSHook
-
     name = name or _bucket_name()
-    GCSHook(gcp_conn_id=GCS_CONN_ID).create_bucket(name, project_id="test-project")
+    gcs_hook().create_bucket(bucket_name=name, project_id="test-project")
     return name
 
 
@@ -121,3 +124,39 @@ def _no_default_cloud_connections(monkeypatch):
     for name in ("AIRFLOW_CONN_AWS_DEFAULT", "AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setitem(os.environ, "AWS_EC2_METADATA_DISABLED", "true")
+
+
+_IMPORT_PROBE = """
+import sys
+import airflow
+import airflow_provider_wa_analytics.exceptions
+before = set(sys.modules)
+import airflow_provider_wa_analytics.destinations
+new = set(sys.modules) - before
+sdks = ("boto3", "botocore", "aiohttp")
+print(sorted(m for m in new if m.split(".")[0] in sdks or m.startswith("google.")))
+"""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def parse_time_imports() -> Iterator[Callable[[], str]]:
+    """What importing the destinations adds among boto3/botocore/google.*/aiohttp, in a fresh interpreter.
+
+    Started with the session so that its interpreter start (seconds: Airflow compiles on import here)
+    overlaps the other tests; the test reading it runs last.
+    """
+    probe = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", _IMPORT_PROBE], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+    def result() -> str:
+        out, err = probe.communicate(timeout=120)
+        assert probe.returncode == 0, err
+        return out.strip().splitlines()[-1]
+
+    try:
+        yield result
+    finally:
+        if probe.poll() is None:
+            probe.kill()
+        probe.communicate()

@@ -1,7 +1,7 @@
 """Local object stores on 127.0.0.1 for tests, DAG tests and the demo: moto (S3) and gcp-storage-emulator.
 
-    with moto_s3() as endpoint, gcs_emulator() as gcs_host, store_connections(endpoint, gcs_host):
-        ...  # AIRFLOW_CONN_WA_TEST_S3 / AIRFLOW_CONN_WA_TEST_GCS now reach them through S3Hook / GCSHook
+with moto_s3() as endpoint, gcs_emulator() as gcs_host, store_connections(endpoint, gcs_host):
+    ...  # AIRFLOW_CONN_WA_TEST_S3 / AIRFLOW_CONN_WA_TEST_GCS now reach them through S3Hook / GCSHook
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from airflow_provider_wa_analytics.destinations.formats import CsvWriter, JsonlW
 
 COLUMNS = ["date", "sent", "rate", "ok", "note", "buttons"]
 ROWS = [
-    {"sent": 10, "date": "2025-03-01", "rate": 0.5, "ok": True, "note": 'Say "hi", then\nbye', "buttons": [1]},
+    {"sent": 10, "date": "2025-03-01", "rate": 0.5, "ok": True, "note": 'Say "hi",\nbye', "buttons": [1]},
     {"date": datetime.date(2025, 3, 2), "ok": False, "note": "Çanakkale ✓", "buttons": {"b": 2, "a": 1}},
 ]
 
@@ -26,15 +26,16 @@ def _write(cls, path, rows=ROWS, compress=False):
 
 def test_jsonl_keeps_column_order_and_writes_missing_as_null(tmp_path):
     assert _write(JsonlWriter, tmp_path / "x").decode().splitlines() == [
-        '{"date":"2025-03-01","sent":10,"rate":0.5,"ok":true,"note":"Say \\"hi\\", then\\nbye","buttons":[1]}',
-        '{"date":"2025-03-02","sent":null,"rate":null,"ok":false,"note":"Çanakkale ✓","buttons":{"b":2,"a":1}}',
+        '{"date":"2025-03-01","sent":10,"rate":0.5,"ok":true,"note":"Say \\"hi\\",\\nbye","buttons":[1]}',
+        '{"date":"2025-03-02","sent":null,"rate":null,"ok":false,"note":"Çanakkale ✓",'
+        '"buttons":{"b":2,"a":1}}',
     ]
 
 
 def test_csv_is_rfc4180_with_header_and_plain_values(tmp_path):
     assert _write(CsvWriter, tmp_path / "x").decode() == (
         "date,sent,rate,ok,note,buttons\r\n"
-        '2025-03-01,10,0.5,true,"Say ""hi"", then\nbye",[1]\r\n'
+        '2025-03-01,10,0.5,true,"Say ""hi"",\nbye",[1]\r\n'
         '2025-03-02,,,false,Çanakkale ✓,"{""b"":2,""a"":1}"\r\n'
     )
 

@@ -63,7 +63,10 @@ def test_scheme_error_does_not_echo_the_rest_of_the_uri():
 
 def test_assets_of_a_static_destination():
     assets = destination_assets("s3://bkt/wa/overall.jsonl", {"daily": [], "campaigns": []}, "jsonl")
-    assert [a.uri for a in assets] == ["s3://bkt/wa/overall_daily.jsonl", "s3://bkt/wa/overall_campaigns.jsonl"]
+    assert [a.uri for a in assets] == [
+        "s3://bkt/wa/overall_daily.jsonl",
+        "s3://bkt/wa/overall_campaigns.jsonl",
+    ]
     (raw,) = destination_assets("gs://bkt/wa/{table}.json", {"daily": []}, "json")
     assert raw.uri == "gs://bkt/wa/raw.json"
     (local,) = destination_assets("file:///data/wa/out.csv", ["daily"], "csv")

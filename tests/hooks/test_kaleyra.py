@@ -201,7 +201,7 @@ def test_request_is_built_with_the_vendor_names_and_checks(monkeypatch):
 
 # -- over real HTTP against the sandbox ----------------------------------------------------------
 VENDOR = "kaleyra_whatsapp"
-FAST = {"backoff_initial": 0.01, "backoff_max": 0.02, "max_retries": 2}
+FAST = {"backoff_initial": 0.01, "backoff_max": 0.02, "max_retries": 2, "rate_limit": 1000}
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,7 @@ def sandbox(running_sandbox):
         links="vendor",
         repeat_cursor=False,
         enable_insights_body="json",
+        already_enabled_status=None,
     )
     return running_sandbox
 
@@ -187,10 +188,21 @@ def test_a_jwt_of_another_key_is_refused(monkeypatch, sandbox):
     assert "PRIVATE KEY" not in message
 
 
+def _ec_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         ({"application_id": "app-1"}, "`private_key` is missing"),
+        ({"application_id": "app-1", "private_key": _ec_key()}, "must be an RSA key"),
         ({"private_key": "-----BEGIN PRIVATE KEY-----"}, "`application_id` is missing"),
         (
             {"application_id": "app-1", "private_key": "not a key at all"},
@@ -215,6 +227,14 @@ def test_wrong_secret_is_an_authentication_error_with_the_rfc7807_text(monkeypat
     assert "wrong-secret-value" not in str(info.value)
     assert len(sandbox.requests) == 1  # not retried
     assert h.test_connection()[0] is False
+
+
+def test_connection_checks_the_extra_waba_when_set(monkeypatch, sandbox):
+    assert hook(monkeypatch, sandbox, extra={"waba_id": VONAGE_WABA_ID}).test_connection()[0] is True
+    ok, message = hook(monkeypatch, sandbox, extra={"waba_id": VONAGE_UNLINKED_WABA_ID}).test_connection()
+    assert not ok and "not linked to WABA" in message
+    assert hook(monkeypatch, sandbox).test_connection()[0] is True  # no WABA: a 404 proves the credentials
+    assert sandbox.requests[-1].path.endswith("/wabas/0/messaging-analytics")
 
 
 def test_no_credentials_at_all_is_explained(monkeypatch, sandbox):
@@ -367,6 +387,15 @@ def test_enable_insights_is_a_patch_and_idempotent(monkeypatch, sandbox, body):
         ("PATCH", "enable_insights", 200)
     ] * 2
     assert sandbox.app(VENDOR).insights_state(VONAGE_WABA_ID) == "enabled"
+
+
+@pytest.mark.parametrize("status", [400, 409])
+def test_enable_insights_takes_already_enabled_as_success(monkeypatch, sandbox, status):
+    sandbox.configure(VENDOR, already_enabled_status=status)
+    h = hook(monkeypatch, sandbox)
+    h.enable_insights(VONAGE_WABA_ID)
+    h.enable_insights(VONAGE_WABA_ID)
+    assert [r.status for r in sandbox.requests] == [200, status]
 
 
 def test_insights_available_waits_for_propagation(monkeypatch, sandbox):

@@ -142,7 +142,14 @@ def sandbox_conn(sandbox, monkeypatch, airflow_db):
     sandbox.reset()
     sandbox.configure(VENDOR, paging_placement="data", default_page_size=100, counts="mixed")
     conn = sandbox.connection(VENDOR)
-    conn["extra"] = {**conn["extra"], "backoff_initial": 0.01, "backoff_max": 0.05, "timeout": 5}
+    # rate_limit: the default paces at 10 requests/s, a guess for the real API; the sandbox has no limit.
+    conn["extra"] = {
+        **conn["extra"],
+        "backoff_initial": 0.01,
+        "backoff_max": 0.05,
+        "timeout": 5,
+        "rate_limit": 1000,
+    }
     monkeypatch.setenv("AIRFLOW_CONN_KALEYRA_WHATSAPP_DEFAULT", json.dumps(conn))
     return conn
 
@@ -228,7 +235,10 @@ def test_wrong_sid_fails_at_once_with_the_vendor_code(sandbox, sandbox_conn, mon
     assert isinstance(task.error, AuthenticationError)
     assert "code RBC001" in str(task.error) and "Incorrect SID or API key." in str(task.error)
     assert KALEYRA_API_KEY not in str(task.error)
-    assert len(sandbox.requests) == 1  # batches are not all tried: the first answer ends the run
+    # No request is retried: at most one per batch (the batches already in flight), each a 401.
+    batches = [r.query["whatsapp_template_ids"][0] for r in sandbox.requests]
+    assert 1 <= len(batches) <= 3 and len(set(batches)) == len(batches)
+    assert {r.status for r in sandbox.requests} == {401}
 
 
 def test_window_outside_the_lookback_sends_nothing(sandbox, sandbox_conn):
