@@ -160,6 +160,8 @@ class PageRequest:
     url: str
     params: tuple[tuple[str, str], ...] = ()
     json: Any = None
+    #: False for calls documented to answer 2xx with no body (Vonage ``enable_insights``).
+    expect_body: bool = True
 
     def replace(self, **changes: Any) -> PageRequest:
         return PageRequest(**{**self.__dict__, **changes})
@@ -348,9 +350,16 @@ class ApiClient:
             raise TransportError(
                 f"{req.method} {urlsplit(url).path} failed: {self.scrub(_short(exc))}", vendor=self.vendor
             ) from None
-        return self._to_response(req, resp, body)
+        return self.to_response(req, resp, body)
 
-    def _to_response(self, req: PageRequest, resp: requests.Response, body: bytes) -> ApiResponse:
+    def to_response(self, req: PageRequest, resp: Any, body: bytes) -> ApiResponse:
+        """Parse a response, or raise its typed error.
+
+        ``resp`` needs ``status_code``, ``headers``, ``url`` and ``reason``, so an async transport
+        (the triggerer's) maps responses exactly as this client does.
+        """
+        if not req.expect_body and 200 <= resp.status_code < 300 and not body.strip():
+            return ApiResponse(resp.status_code, str(resp.url), body, None, resp.headers)
         data: Any = None
         parse_error: str | None = None
         try:
@@ -369,7 +378,7 @@ class ApiClient:
             return ApiResponse(resp.status_code, resp.url, body, data, resp.headers)
         raise self._error(req, resp, data, body)
 
-    def _error(self, req: PageRequest, resp: requests.Response, data: Any, body: bytes) -> WaAnalyticsError:
+    def _error(self, req: PageRequest, resp: Any, data: Any, body: bytes) -> WaAnalyticsError:
         status = resp.status_code
         code, message, details = extract_error(data)
         cls = self._classify(status, code, message, details) if self._classify else None

@@ -64,7 +64,11 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "operators": [
             {"integration-name": "Insider One", "python-modules": [f"{_PKG}.operators.insider"]},
+            {"integration-name": "Vonage", "python-modules": [f"{_PKG}.operators.vonage"]},
+            {"integration-name": "Kaleyra", "python-modules": [f"{_PKG}.operators.kaleyra"]},
         ],
+        "sensors": [{"integration-name": "Vonage", "python-modules": [f"{_PKG}.sensors.vonage"]}],
+        "triggers": [{"integration-name": "Vonage", "python-modules": [f"{_PKG}.triggers.vonage"]}],
         "connection-types": [
             _conn_type(
                 "insider_whatsapp",
@@ -108,6 +112,11 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "Lookback (days)",
                         "description": "How far back the analytics reach; the documented value is 90.",
                         "schema": {"type": ["integer", "null"], "minimum": 1},
+                    },
+                    "waba_id": {
+                        "label": "WABA ID (for Test)",
+                        "description": "A WhatsApp Business Account the Test button asks about.",
+                        "schema": {"type": ["string", "null"]},
                     },
                 },
             ),

@@ -204,7 +204,8 @@ def main() -> None:
             print(f"  measured {n:>9,} rows", file=sys.stderr)
 
     print()
-    print(f"{'rows':>10} | {'streamed peak RSS':>17} | {'growth':>7} | {'in-memory peak RSS':>18} | {'growth':>7}")
+    header = ("rows", "streamed peak RSS", "growth", "in-memory peak RSS", "growth")
+    print(" | ".join(f"{title:>{width}}" for title, width in zip(header, (10, 17, 7, 18, 7), strict=True)))
     print(f"{'-' * 10}-+-{'-' * 17}-+-{'-' * 7}-+-{'-' * 18}-+-{'-' * 7}")
     for n, r in results.items():
         s, m = r["streamed"], r["in_memory"]

@@ -6,8 +6,8 @@ with the client-side limiter off shows that the sandbox's limit is real (it answ
 
 The sandbox expresses "N per minute" as N/60 per ``--per`` seconds (default 1 s): the same rate,
 with a token bucket of only N/60 requests, so the check is strict over short intervals instead of
-tolerating a burst of a whole minute's budget. Pure operator pieces are timed (plan, fetch,
-normalize) through real HTTP on 127.0.0.1; nothing is written.
+tolerating a burst of a whole minute's budget. The operator's ``execute`` is timed as a task runs it
+(real HTTP on 127.0.0.1, rows normalized and written as jsonl files to a temporary directory).
 
     python bench/bench_webpush_rate.py --per-minute 600 --campaigns 100
 """
@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,26 +32,23 @@ VENDOR = "insider_webpush"
 CONN = "AIRFLOW_CONN_INSIDER_WEBPUSH_BENCH"
 
 
-def run(sandbox: Sandbox, campaigns: list[str], extra: dict) -> tuple[float, int, str | None]:
-    """Fetch and normalize every campaign as the operator does; (seconds, rows, error)."""
+def run(sandbox: Sandbox, campaigns: list[str], extra: dict, out: str) -> tuple[float, int, str | None]:
+    """One operator run (execute, writing jsonl files to ``out``); (seconds, rows written, error)."""
     from airflow_provider_wa_analytics.operators.insider import InsiderWebPushCampaignMetricsOperator
-    from airflow_provider_wa_analytics.windows import Window
 
     os.environ[CONN] = sandbox.connection_json(VENDOR, extra=extra)
     op = InsiderWebPushCampaignMetricsOperator(
-        task_id="bench", campaign_ids=campaigns, insider_webpush_conn_id="insider_webpush_bench"
+        task_id="bench",
+        campaign_ids=campaigns,
+        insider_webpush_conn_id="insider_webpush_bench",
+        destination=f"file://{out}/{{table}}.jsonl",
     )
-    window = Window(pendulum.datetime(2025, 3, 1, tz="UTC"), pendulum.datetime(2025, 3, 2, tz="UTC"))
+    day = pendulum.datetime(2025, 3, 1, tz="UTC")
+    context = {"data_interval_start": day, "data_interval_end": day.add(days=1)}
     rows, error = 0, None
     started = time.monotonic()
     try:
-        op.validate()
-        calls = op.plan(window)
-        hook = op.get_hook()
-        for call in calls:
-            for response in op.fetch(hook, call):
-                for _, table_rows in op.normalize(response, call):
-                    rows += len(list(table_rows))
+        rows = sum(item["rows"] for item in op.execute(context))
     except Exception as exc:  # the control run stops at its first 429
         error = f"{type(exc).__name__}: {str(exc)[:120]}"
     return time.monotonic() - started, rows, error
@@ -70,15 +68,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n, k = args.per_minute, args.campaigns
 
-    with Sandbox(latency=args.latency, vendor_options={VENDOR: {"campaigns": max(k, 1)}}) as sandbox:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-webpush-") as out,
+        Sandbox(latency=args.latency, vendor_options={VENDOR: {"campaigns": max(k, 1)}}) as sandbox,
+    ):
         campaigns = sandbox.app(VENDOR).campaign_ids[:k]
         sandbox.set_rate_limit(VENDOR, n / 60 * args.per, args.per)
         client_rate = n / 60 * (1 - args.headroom / 100)
-        seconds, rows, error = run(sandbox, campaigns, {"rate_limit": client_rate})
+        seconds, rows, error = run(sandbox, campaigns, {"rate_limit": client_rate}, out)
         statuses = [r.status for r in sandbox.requests]
 
         sandbox.reset()  # control: the client-side limiter off, no retries
-        _, _, control_error = run(sandbox, campaigns, {"rate_limit": 1e6, "max_retries": 0})
+        _, _, control_error = run(sandbox, campaigns, {"rate_limit": 1e6, "max_retries": 0}, out)
         control = [r.status for r in sandbox.requests]
 
     expected = k / n * 60
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  expected K/N     {expected:8.3f} s")
         print(f"  wall time        {seconds:8.3f} s")
         print(f"  ratio            {result['ratio']:8.4f}  (target <= {args.target})")
-        print(f"  requests / 429s  {len(statuses)} / {result['http_429']}  ({rows} rows normalized)")
+        print(f"  requests / 429s  {len(statuses)} / {result['http_429']}  ({rows} rows written)")
         first_429 = result["control_requests_before_first_429"]
         print(f"  control, client limiter off: first 429 after {first_429} request(s) ({control_error})")
         print("OK" if ok else f"FAILED{': ' + error if error else ''}")

@@ -15,6 +15,7 @@ several DAGs use it.
 from __future__ import annotations
 
 import pendulum
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 from airflow_provider_wa_analytics.operators.insider import InsiderWebPushCampaignMetricsOperator
 
@@ -28,7 +29,8 @@ PREFIX = "{{ var.value.get('wa_analytics_prefix', 's3://wa-analytics') }}"
 with DAG(
     dag_id="insider_webpush_campaign_metrics",
     description="Insider One Web Push campaign metrics, one object per table and day",
-    schedule="@daily",
+    # Data intervals of one day on Airflow 3 too (a plain "@daily" there has none).
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -39,6 +41,6 @@ with DAG(
         task_id="campaign_metrics",
         campaign_ids="{{ var.json.get('insider_webpush_campaign_ids', []) }}",
         on_missing_campaign="skip",  # a deleted campaign is listed in missing_campaigns, not fatal
-        destination=PREFIX + "/insider_webpush/campaign_metrics/{table}/{{ ds }}.jsonl",
+        destination=PREFIX + "/insider_webpush/campaign_metrics/{table}/{{ data_interval_start | ds }}.jsonl",
         output_format="jsonl",
     )

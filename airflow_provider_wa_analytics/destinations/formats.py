@@ -24,9 +24,7 @@ def _json_default(value: Any) -> Any:
 
 
 # allow_nan=False: NaN/Infinity are not JSON, and a loader would reject the whole file later.
-_ENCODER = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default
-)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default)
 
 
 class _Sink:
@@ -38,9 +36,7 @@ class _Sink:
         self._stream: Any = self._file
         if compress:
             # filename="" and mtime=0 keep the temp file's name and the clock out of the header.
-            self._stream = gzip.GzipFile(
-                filename="", mode="wb", fileobj=self._file, mtime=0, compresslevel=6
-            )
+            self._stream = gzip.GzipFile(filename="", mode="wb", fileobj=self._file, mtime=0, compresslevel=6)
         self.bytes_in = 0
         self.rows = 0
 

@@ -256,7 +256,8 @@ class Output:
                 promoted.append(item.final)
         except BaseException:
             # BaseException too: Airflow stops a task (timeout, mark failed) by raising in it.
-            self._roll_back(store, promoted, saved)
+            kept = self._roll_back(store, promoted, saved)
+            temporary = [loc for loc in temporary if loc not in kept]
             raise
         finally:
             try:
@@ -270,7 +271,9 @@ class Output:
                 )
 
     @staticmethod
-    def _roll_back(store: Store, promoted: list[Location], saved: dict[Location, Location]) -> None:
+    def _roll_back(store: Store, promoted: list[Location], saved: dict[Location, Location]) -> set[Location]:
+        """Undo the promotions done; returns the saved previous objects that could not be restored."""
+        kept: set[Location] = set()
         for final in reversed(promoted):
             try:
                 if final in saved:
@@ -279,7 +282,14 @@ class Output:
                     store.delete([final])
                 log.info("Rolled back %s", final.uri)
             except Exception:
-                log.error("Could not roll back %s; it holds this run's (complete) object", final.uri)
+                if final in saved:
+                    kept.add(saved[final])
+                log.error(
+                    "Could not roll back %s: it holds this run's complete object%s",
+                    final.uri,
+                    f"; the previous one is kept as {saved[final].uri}" if final in saved else "",
+                )
+        return kept
 
     def _xcom_result(self) -> dict[str, list[Any]]:
         size = sum(os.path.getsize(writer.path) for writer in self._writers.values())

@@ -125,10 +125,11 @@ class S3Store(Store):
             _require_connection(self.conn_id)
         client = self.hook.get_conn()
         for probe in _folders(locations):
-            # A zero-byte object put and deleted: the only check that proves write and delete rights
-            # (head_bucket needs ListBucket, which a writer restricted to a prefix may lack).
+            # A zero-byte object put, read and deleted: the only check that proves the rights that
+            # publishing needs (head_bucket needs ListBucket, which a prefix-scoped writer may lack).
             try:
                 client.put_object(Bucket=probe.bucket, Key=probe.key, Body=b"")
+                client.head_object(Bucket=probe.bucket, Key=probe.key)  # copying needs GetObject
                 client.delete_object(Bucket=probe.bucket, Key=probe.key)
             except (NoCredentialsError, PartialCredentialsError):
                 raise DestinationError(
@@ -176,8 +177,8 @@ def _s3_error(err: Any, probe: Location, conn_id: str) -> Exception:
         return DestinationError(f"S3 bucket {probe.bucket!r} does not exist (connection {conn_id!r}).")
     if code in ("AccessDenied", "403", "AllAccessDisabled", "AccountProblem"):
         return DestinationError(
-            f"Connection {conn_id!r} may not write and delete objects under {where} "
-            "(s3:PutObject and s3:DeleteObject are needed)."
+            f"Connection {conn_id!r} may not write, read and delete objects under {where} "
+            "(s3:PutObject, s3:GetObject and s3:DeleteObject are needed)."
         )
     if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"):
         return DestinationError(f"S3 rejected the credentials of connection {conn_id!r} ({code}).")
@@ -211,6 +212,7 @@ class GCSStore(Store):
             blob = client.bucket(probe.bucket).blob(probe.key)
             try:
                 blob.upload_from_string(b"", content_type="application/octet-stream")
+                blob.reload()  # rewriting needs storage.objects.get
                 blob.delete()
             except NotFound:
                 raise DestinationError(
@@ -218,8 +220,9 @@ class GCSStore(Store):
                 ) from None
             except (Forbidden, Unauthorized):
                 raise DestinationError(
-                    f"Connection {self.conn_id!r} may not create and delete objects under "
-                    f"gs://{probe.bucket}/{probe.folder} (storage.objects.create and .delete are needed)."
+                    f"Connection {self.conn_id!r} may not create, read and delete objects under "
+                    f"gs://{probe.bucket}/{probe.folder} (storage.objects.create, .get and .delete are "
+                    "needed)."
                 ) from None
 
     def upload(self, path: str, dst: Location, content_type: str) -> None:

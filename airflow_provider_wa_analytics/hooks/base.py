@@ -113,6 +113,12 @@ class WaAnalyticsHook(BaseHook):
     def get_auth(self) -> requests.auth.AuthBase:
         raise NotImplementedError
 
+    def classify_error(
+        self, status: int, code: str | None, message: str | None, details: Any
+    ) -> type[WaAnalyticsError] | None:
+        """The error class for a vendor error the status and ``error_codes`` can't tell apart."""
+        return None
+
     def credentials(self) -> list[str]:
         """Values that must never appear in a message (scrubbed by the client)."""
         conn = self.connection
@@ -125,6 +131,7 @@ class WaAnalyticsHook(BaseHook):
             vendor=self.vendor,
             auth=self.get_auth(),
             error_codes=self.error_codes,
+            classify=self.classify_error,
             secrets=self.credentials(),
             allowed_hosts=self.vendor_hosts,
             pool_size=int(self._client_overrides.get("pool_size", 10)),

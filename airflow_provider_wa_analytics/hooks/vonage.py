@@ -18,12 +18,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cached_property
 from typing import Any, ClassVar
 
 import requests
 
-from airflow_provider_wa_analytics.client import ApiClient, ApiResponse, PageRequest
+from airflow_provider_wa_analytics.client import ApiResponse, PageRequest
 from airflow_provider_wa_analytics.exceptions import (
     ForbiddenError,
     InsightsNotEnabledError,
@@ -255,15 +254,6 @@ def jwt_auth(
     return VonageAuth(value, "jwt")
 
 
-class _VonageClient(ApiClient):
-    """``enable_insights`` may answer 200/204 with no body; every other call must return JSON."""
-
-    def _to_response(self, req: PageRequest, resp: requests.Response, body: bytes) -> ApiResponse:
-        if req.method == "PATCH" and 200 <= resp.status_code < 300 and not body.strip():
-            return ApiResponse(resp.status_code, resp.url, body, None, resp.headers)
-        return super()._to_response(req, resp, body)
-
-
 class VonageWhatsAppHook(WaAnalyticsHook):
     """Vonage WhatsApp messaging, template and pricing analytics, and insights enablement.
 
@@ -324,18 +314,10 @@ class VonageWhatsAppHook(WaAnalyticsHook):
             )
         return days
 
-    @cached_property
-    def client(self) -> ApiClient:
-        return _VonageClient(
-            self.client_settings(),
-            vendor=self.vendor,
-            auth=self.get_auth(),
-            error_codes=self.error_codes,
-            classify=classify,
-            secrets=self.credentials(),
-            allowed_hosts=self.vendor_hosts,
-            pool_size=int(self._client_overrides.get("pool_size", 10)),
-        )
+    def classify_error(
+        self, status: int, code: str | None, message: str | None, details: Any
+    ) -> type[WaAnalyticsError] | None:
+        return classify(status, code, message, details)
 
     def credentials(self) -> list[str]:
         return [*super().credentials(), *([self.connection.login] if self.connection.login else [])]
@@ -472,7 +454,9 @@ class VonageWhatsAppHook(WaAnalyticsHook):
         """
         try:
             with self.explained(waba_id):
-                self.client.request(PageRequest("PATCH", self.path(waba_id, "enable_insights")))
+                self.client.request(
+                    PageRequest("PATCH", self.path(waba_id, "enable_insights"), expect_body=False)
+                )
         except WaAnalyticsError as exc:
             if exc.status not in (400, 409) or "already" not in str(exc).lower():
                 raise

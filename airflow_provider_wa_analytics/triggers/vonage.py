@@ -9,7 +9,6 @@ agree on what "not yet", "failed" and "ready" mean.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Mapping
 from types import SimpleNamespace
 from typing import Any
@@ -25,8 +24,6 @@ from airflow_provider_wa_analytics.exceptions import (
     WaAnalyticsError,
 )
 from airflow_provider_wa_analytics.hooks.vonage import VonageWhatsAppHook
-
-log = logging.getLogger(__name__)
 
 
 def error_event(exc: WaAnalyticsError) -> dict[str, Any]:
@@ -122,7 +119,7 @@ class VonageInsightsTrigger(BaseTrigger):
                 try:
                     await self._probe(http, hook, auth.header_value(), probe)
                 except (InsightsNotEnabledError, RetryableError) as exc:
-                    log.info("Template analytics for WABA %s not available yet (%s)", self.waba_id, exc)
+                    self.log.info("Template analytics for WABA %s not available yet (%s)", self.waba_id, exc)
                 except WaAnalyticsError as exc:
                     yield TriggerEvent(error_event(exc))
                     return
@@ -157,4 +154,4 @@ class VonageInsightsTrigger(BaseTrigger):
             status_code=resp.status_code, headers=resp.headers, url=str(resp.url), reason=resp.reason_phrase
         )
         with hook.explained(self.waba_id):
-            client._to_response(probe, answer, resp.content)  # type: ignore[arg-type]
+            client.to_response(probe, answer, resp.content)

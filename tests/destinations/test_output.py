@@ -238,6 +238,34 @@ def test_promotion_failure_rolls_back_the_whole_set(target: Target, previous):
     assert target.objects() == (old if previous else {})
 
 
+class BrokenAfterFirstPromotion(FailingPromotion):
+    """Every promotion after the first fails, rollbacks included (the store went away)."""
+
+    def promote(self, src, dst):
+        self.promotions += 1
+        if self.promotions > 1:
+            raise ConnectionError("store unreachable")
+        self.store.promote(src, dst)
+
+
+class OutputLosingTheStore(Output):
+    def _open_store(self, scheme):
+        return BrokenAfterFirstPromotion(super()._open_store(scheme))
+
+
+def test_a_failed_rollback_keeps_the_previous_object(file_target: Target):
+    file_target.put("wa/2025-03-01_daily.csv", b"old daily\n")
+    out = OutputLosingTheStore(file_target.uri("wa/2025-03-01.csv"), None, "csv", tables=TABLES)
+    with out:
+        out.write_rows("daily", DAILY)
+        with pytest.raises(ConnectionError):
+            out.commit()
+    objects = file_target.objects()
+    assert objects.pop("wa/.2025-03-01_daily.csv.previous") == b"old daily\n"
+    assert objects.pop("wa/2025-03-01_daily.csv").startswith(b"date,sent")  # complete, this run's
+    assert objects == {}
+
+
 def test_promotion_failure_on_local_disk_restores_the_first_object(file_target: Target):
     """A real failure: a directory sits where the second table's file goes (os.replace refuses)."""
     file_target.put("wa/2025-03-01_daily.jsonl", b"previous\n")
