@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+RATE_HEADROOM = 0.02
 USER_AGENT = f"airflow-provider-wa-analytics/{__version__} (+requests/{requests.__version__})"
 T = TypeVar("T")
 R = TypeVar("R")
@@ -252,7 +253,9 @@ class ApiClient:
         self.allowed_hosts = {self._base.netloc.lower(), *(h.lower() for h in allowed_hosts)}
         self._sleep = sleep
         self._pool_size = pool_size
-        self.limiter = RateLimiter(settings.rate_limit) if settings.rate_limit else None
+        # A little under the limit: a vendor counting strictly ("30 in any 60 s") never sees a burst
+        # caused by scheduling jitter.
+        self.limiter = RateLimiter(settings.rate_limit * (1 - RATE_HEADROOM)) if settings.rate_limit else None
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
         self.requests_sent = 0
@@ -428,7 +431,8 @@ def ordered_parallel(fn: Callable[[T], R], items: Iterable[T], max_workers: int)
     if max_workers <= 1 or len(items) <= 1:
         yield from map(fn, items)
         return
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="wa-analytics") as pool:
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="wa-analytics")
+    try:
         pending = []
         it = iter(items)
         for item in it:
@@ -441,6 +445,9 @@ def ordered_parallel(fn: Callable[[T], R], items: Iterable[T], max_workers: int)
             if nxt is not _END:
                 pending.append(pool.submit(fn, nxt))  # type: ignore[arg-type]
             yield result
+    finally:
+        # On an error (a 401, say) queued calls are dropped instead of sending more requests.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 _END = object()

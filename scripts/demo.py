@@ -11,19 +11,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import pendulum  # noqa: E402
+
 from airflow_provider_wa_analytics.testing import Sandbox  # noqa: E402
+from airflow_provider_wa_analytics.testing.vonage import VONAGE_WABA_ID  # noqa: E402
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
 
 BUCKET = "wa-analytics"
 LOGICAL_DATE = "2025-03-01"
@@ -83,7 +90,9 @@ def check_insider_whatsapp(sandbox: Sandbox, objects: dict[str, bytes]) -> list[
     """The normalized daily and campaign totals equal the sandbox's own summary."""
     from airflow_provider_wa_analytics.windows import Window
 
-    start, end = Window.of(LOGICAL_DATE, "2025-03-02").epoch
+    # Keys are named after the run's data_interval_start: that day is the window that was fetched.
+    day = next(key for key in objects if "/overall/daily/" in key).rsplit("/", 1)[1].split(".")[0]
+    start, end = Window.of(day, pendulum.parse(day).add(days=1)).epoch
     expected = sandbox.insider_whatsapp.overall(
         start, end, {"campaign_type_ids": ["all"], "statuses": ["all"], "show_architect": True}
     )["summary"]
@@ -104,10 +113,37 @@ def check_insider_whatsapp(sandbox: Sandbox, objects: dict[str, bytes]) -> list[
     return failures
 
 
-# dag id -> (S3 prefix its objects land under, check of the landed objects)
-DAGS: dict[str, tuple[str, Callable[[Sandbox, dict[str, bytes]], list[str]] | None]] = {
-    "insider_whatsapp_statistics": ("insider_whatsapp/", check_insider_whatsapp),
-}
+def check_vonage(sandbox: Sandbox, objects: dict[str, bytes]) -> list[str]:
+    """Every (template, day) data point of the 25 templates over 80 days landed exactly once."""
+    rows = [r for key, body in objects.items() if "/template_analytics/" in key for r in _rows(key, body)]
+    points = [(r["template_id"], r["start"]) for r in rows]
+    expected = len(VONAGE_TEMPLATES) * 80
+    ok = len(points) == len(set(points)) == expected
+    print(
+        f"  template data points: {len(points)} rows, {len(set(points))} unique, expected {expected}: "
+        f"{'ok' if ok else 'MISMATCH'}"
+    )
+    return [] if ok else ["vonage template data points"]
+
+
+TODAY = pendulum.now("UTC").date().isoformat()
+VONAGE_TEMPLATES = [str(458951126288900 + i) for i in range(25)]
+
+
+@dataclass
+class DemoDag:
+    dag_id: str
+    prefix: str  # where its objects land in the bucket
+    logical_date: str = LOGICAL_DATE
+    conf: dict[str, Any] | None = None
+    check: Callable[[Sandbox, dict[str, bytes]], list[str]] | None = None
+
+
+DAGS = [
+    DemoDag("insider_whatsapp_statistics", "insider_whatsapp/", check=check_insider_whatsapp),
+    # Vonage keeps 90 days: the demo pulls the last 80 days before today.
+    DemoDag("vonage_whatsapp_analytics", "vonage/", TODAY, {"days": 80}, check_vonage),
+]
 
 
 def main() -> int:
@@ -117,7 +153,8 @@ def main() -> int:
     s3_server, s3_url = _s3_server()
     gcs_server, gcs_url = _gcs_server()
     failures: list[str] = []
-    with Sandbox() as sandbox:
+    # Insights propagate after one probe instead of minutes, so the deferred sensor returns at once.
+    with Sandbox(vendor_options={"vonage_whatsapp": {"propagation_requests": 1}}) as sandbox:
         s3 = _s3_client(s3_url)
         s3.create_bucket(Bucket=BUCKET)
         env = {
@@ -141,21 +178,22 @@ def main() -> int:
                 {"conn_type": "google_cloud_platform", "extra": {"is_anonymous": True, "project": "demo"}}
             ),
             "STORAGE_EMULATOR_HOST": gcs_url,
+            "AIRFLOW_VAR_VONAGE_WABA_ID": VONAGE_WABA_ID,
+            "AIRFLOW_VAR_VONAGE_TEMPLATE_IDS": ",".join(VONAGE_TEMPLATES),
             "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
         }
         print(f"sandbox {sandbox.url}, S3 {s3_url}, GCS {gcs_url}, AIRFLOW_HOME {airflow_home}")
         subprocess.run(["airflow", "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-        for dag_id, (prefix, check) in DAGS.items():
-            print(f"\n=== airflow dags test {dag_id} {LOGICAL_DATE}")
+        for dag in DAGS:
+            dag_id, prefix, check = dag.dag_id, dag.prefix, dag.check
+            command = ["airflow", "dags", "test", dag_id, dag.logical_date]
+            if dag.conf:
+                command += ["--conf", json.dumps(dag.conf)]
+            print(f"\n=== {' '.join(command)}")
             started = time.monotonic()
             log_path = demo_dir / f"{dag_id}.log"
             with log_path.open("w") as log:
-                result = subprocess.run(
-                    ["airflow", "dags", "test", dag_id, LOGICAL_DATE],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+                result = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT)
             print(f"  exit {result.returncode} in {time.monotonic() - started:.1f}s (log: {log_path})")
             if result.returncode != 0:
                 print(log_path.read_text()[-3000:])

@@ -6,12 +6,11 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping
-from functools import cached_property
 from typing import Any, ClassVar
 
 import requests
 
-from airflow_provider_wa_analytics.client import ApiClient, ApiResponse
+from airflow_provider_wa_analytics.client import ApiResponse
 from airflow_provider_wa_analytics.exceptions import (
     AuthenticationError,
     ForbiddenError,
@@ -223,19 +222,15 @@ class InsiderWebPushHook(WaAnalyticsHook):
         return HeaderAuth("Authorization", f"Bearer {token}")
 
     # -- Web Push campaign metrics --------------------------------------------------------------
-    @cached_property
-    def client(self) -> ApiClient:
-        # As the base hook's client, plus the 424 classification (the base does not pass `classify`).
-        return ApiClient(
-            self.client_settings(),
-            vendor=self.vendor,
-            auth=self.get_auth(),
-            error_codes=self.error_codes,
-            classify=classify_webpush_error,
-            secrets=self.credentials(),
-            allowed_hosts=self.vendor_hosts,
-            pool_size=int(self._client_overrides.get("pool_size", 10)),
-        )
+    def classify_error(
+        self, status: int, code: str | None, message: str | None, details: Any
+    ) -> type[WaAnalyticsError] | None:
+        """Web Push errors carry only a message. A 424 means "campaign not found" or "an upstream
+        service dependency failed": only the first is a missing campaign; the second is retried.
+        """
+        if status == 424:
+            return NotFoundError if "not found" in (message or "").lower() else ServerError
+        return None
 
     def partner_id(self, partner_id: Any = None) -> str:
         """The partner ID to send: the argument when given, else the connection's login."""
@@ -332,14 +327,3 @@ def check_date_range(start_date: Any, end_date: Any) -> dict[str, str]:
             f"`start_date` ({start.isoformat()}) must not be later than `end_date` ({end.isoformat()})."
         )
     return {"start_date": start.isoformat(), "end_date": end.isoformat()}
-
-
-def classify_webpush_error(
-    status: int, code: str | None, message: str | None, details: Any
-) -> type[WaAnalyticsError] | None:
-    """Web Push errors carry only a message. A 424 means "campaign not found" or "an upstream service
-    dependency failed": only the first is a missing campaign; the second is retried as a server error.
-    """
-    if status == 424:
-        return NotFoundError if "not found" in (message or "").lower() else ServerError
-    return None

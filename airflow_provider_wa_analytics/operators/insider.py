@@ -181,8 +181,8 @@ class InsiderWebPushCampaignMetricsOperator(WaAnalyticsOperator):
     :param campaign_ids: campaign IDs (the ``builderId``) to fetch; duplicates are fetched once.
     :param partner_id: partner ID; default: the connection's login.
     :param on_missing_campaign: ``"fail"`` (default): a campaign the API does not know (424) fails
-        the task. ``"skip"``: it is logged, written to ``missing_campaigns`` (normalized formats) and
-        listed under ``missing_campaigns`` in the returned value; the other campaigns are written.
+        the task. ``"skip"``: it is logged and becomes a row of the ``missing_campaigns`` table
+        (normalized formats; with ``json`` only the log has it); the other campaigns are written.
     :param insider_webpush_conn_id: connection of type ``insider_webpush``.
     """
 
@@ -212,6 +212,7 @@ class InsiderWebPushCampaignMetricsOperator(WaAnalyticsOperator):
         self.partner_id = partner_id
         self.on_missing_campaign = on_missing_campaign
         self.insider_webpush_conn_id = insider_webpush_conn_id
+        self._ids: list[str] = []
         self._partner: str | None = None
         self._missing: list[str] = []
 

@@ -15,7 +15,10 @@ from typing import Any
 
 from airflow_provider_wa_analytics.exceptions import MalformedResponseError
 
-_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:[.,]\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(%|[A-Za-z]{3})?\s*$")
+_NUMBER = re.compile(
+    r"^\s*([-+]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(%|[A-Za-z]{3})?\s*$"
+)
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 
 
 def malformed(what: str, value: Any = None) -> MalformedResponseError:
@@ -36,7 +39,9 @@ def number(value: Any, what: str = "figure") -> int | float | None:
             raise malformed(f"{what} should be a finite number", value)
         return int(value) if value.is_integer() and abs(value) < 2**53 else value
     if isinstance(value, str):
-        amount, _ = _split(value, what)
+        amount, suffix = _split(value, what)
+        if suffix is not None:
+            raise malformed(f"{what} should be a plain number", value)
         return amount
     raise malformed(f"{what} should be a number", value)
 
@@ -45,7 +50,9 @@ def _split(text: str, what: str) -> tuple[int | float, str | None]:
     match = _NUMBER.match(text)
     if not match:
         raise malformed(f"{what} should be a number", text)
-    raw, suffix = match.group(1).replace(",", "."), match.group(2)
+    raw, suffix = match.group(1), match.group(2)
+    # "1,234" and "1,234.5" group thousands; a lone comma ("12,5") is a decimal comma.
+    raw = raw.replace(",", "") if _THOUSANDS.match(raw) else raw.replace(",", ".")
     parsed = float(raw)
     if not math.isfinite(parsed):
         raise malformed(f"{what} should be a finite number", text)

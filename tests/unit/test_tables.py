@@ -10,14 +10,26 @@ from airflow_provider_wa_analytics.tables import breakdown, iso_utc, money, numb
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("6", 6), (6, 6), ("0", 0), ("12.5", 12.5), (3.0, 3), (None, None), ("", None), ("-4", -4)],
+    [
+        ("6", 6),
+        (6, 6),
+        ("0", 0),
+        ("12.5", 12.5),
+        (3.0, 3),
+        (None, None),
+        ("", None),
+        ("-4", -4),
+        ("1,234", 1234),
+        ("1,234,567.5", 1234567.5),
+        ("12,5", 12.5),
+    ],
 )
 def test_number(raw, expected):
     assert number(raw) == expected
     assert type(number(raw)) is type(expected)
 
 
-@pytest.mark.parametrize("raw", ["six", True, [1], {"a": 1}, "1 2", float("inf")])
+@pytest.mark.parametrize("raw", ["six", True, [1], {"a": 1}, "1 2", float("inf"), "12%", "5 TRY"])
 def test_number_rejects_what_is_not_a_number(raw):
     with pytest.raises(MalformedResponseError):
         number(raw)
@@ -29,6 +41,7 @@ def test_percent_and_money():
     assert money("12 TRY") == (12.0, "TRY")
     assert money("0 TRY") == (0.0, "TRY")
     assert money("3.5") == (3.5, None)
+    assert money("1,234.50 TRY") == (1234.5, "TRY")
     with pytest.raises(MalformedResponseError):
         money("5%")
 
