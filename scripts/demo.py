@@ -126,6 +126,36 @@ def check_vonage(sandbox: Sandbox, objects: dict[str, bytes]) -> list[str]:
     return [] if ok else ["vonage template data points"]
 
 
+WEBPUSH_CAMPAIGNS = [str(10001 + i) for i in range(5)] + ["99"]  # "99" does not exist: skipped
+
+
+def check_insider_webpush(sandbox: Sandbox, objects: dict[str, bytes]) -> list[str]:
+    """Device rows sum to the overview, which equals the sandbox's own figures; the unknown id is skipped."""
+    import datetime as dt
+
+    tables = {key.split("/")[-2]: _rows(key, body) for key, body in objects.items()}
+    day = dt.date.fromisoformat(next(iter(objects)).rsplit("/", 1)[-1].split(".")[0])  # data_interval_start
+    failures = []
+    for row in tables["overview"]:
+        expected = sandbox.app("insider_webpush").campaign_metrics(row["campaign_id"], day, day)["overview"]
+        devices = [d for d in tables["device_metrics"] if d["campaign_id"] == row["campaign_id"]]
+        ok = row["sent"] == int(expected["targeted"]["sent"]) and all(
+            sum(d[m] for d in devices) == row[m] for m in ("sent", "delivered", "clicks", "conversions")
+        )
+        print(
+            f"    campaign {row['campaign_id']}: sent={row['sent']:<5} delivered={row['delivered']:<5} "
+            f"clicks={row['clicks']:<4} revenue={row['revenue']} {row['revenue_currency']}  "
+            f"devices sum {'ok' if ok else 'MISMATCH'}"
+        )
+        if not ok:
+            failures.append(f"insider_webpush {row['campaign_id']}")
+    missing = [r["campaign_id"] for r in tables["missing_campaigns"]]
+    print(f"    skipped (on_missing_campaign='skip'): {missing}")
+    if missing != ["99"]:
+        failures.append("insider_webpush missing_campaigns")
+    return failures
+
+
 TODAY = pendulum.now("UTC").date().isoformat()
 VONAGE_TEMPLATES = [str(458951126288900 + i) for i in range(25)]
 
@@ -141,6 +171,7 @@ class DemoDag:
 
 DAGS = [
     DemoDag("insider_whatsapp_statistics", "insider_whatsapp/", check=check_insider_whatsapp),
+    DemoDag("insider_webpush_campaign_metrics", "insider_webpush/", check=check_insider_webpush),
     # Vonage keeps 90 days: the demo pulls the last 80 days before today.
     DemoDag("vonage_whatsapp_analytics", "vonage/", TODAY, {"days": 80}, check_vonage),
 ]
@@ -179,6 +210,7 @@ def main() -> int:
             ),
             "STORAGE_EMULATOR_HOST": gcs_url,
             "AIRFLOW_VAR_VONAGE_WABA_ID": VONAGE_WABA_ID,
+            "AIRFLOW_VAR_INSIDER_WEBPUSH_CAMPAIGN_IDS": json.dumps(WEBPUSH_CAMPAIGNS),
             "AIRFLOW_VAR_VONAGE_TEMPLATE_IDS": ",".join(VONAGE_TEMPLATES),
             "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
         }
