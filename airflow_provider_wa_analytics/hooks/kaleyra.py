@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,6 +22,7 @@ from airflow_provider_wa_analytics.exceptions import (
 )
 from airflow_provider_wa_analytics.hooks.base import HeaderAuth, WaAnalyticsHook
 from airflow_provider_wa_analytics.paging import CursorPaginator
+from airflow_provider_wa_analytics.params import as_list
 
 #: Pod (connection extra ``pod``) -> API domain, from the vendor's "API Domain and Value" table.
 POD_DOMAINS = {
@@ -57,23 +57,7 @@ PAGINATOR = CursorPaginator(
 
 def _id_list(value: Any, param: str) -> list[str]:
     """A list of ids from a list, a comma-separated string or a rendered JSON list."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            # JSON, or the Python repr a list becomes when a template renders it without native objects.
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                try:
-                    value = json.loads(text)
-                except ValueError:
-                    raise InvalidParameterError(f"`{param}` is not a valid list: {value!r}.") from None
-        else:
-            value = [part for part in text.split(",") if part.strip()]
-    if isinstance(value, (int, bool)) or not isinstance(value, (list, tuple)):
-        raise InvalidParameterError(
-            f"`{param}` must be a list (or a comma-separated string), got {type(value).__name__}."
-        )
+    value = as_list(value, param)
     out: list[str] = []
     for i, item in enumerate(value):
         if isinstance(item, bool) or not isinstance(item, (str, int)):

@@ -9,7 +9,6 @@ bodies (``title``/``detail``), and next-page links may point at a ``/v2/`` path 
 
 from __future__ import annotations
 
-import ast
 import base64
 import datetime as dt
 import re
@@ -32,6 +31,7 @@ from airflow_provider_wa_analytics.exceptions import (
 )
 from airflow_provider_wa_analytics.hooks.base import WaAnalyticsHook
 from airflow_provider_wa_analytics.paging import LinkPaginator
+from airflow_provider_wa_analytics.params import as_list
 
 #: The documented lookback of messaging and template analytics ("a lookback of up to 90 days").
 DEFAULT_LOOKBACK_DAYS = 90
@@ -62,24 +62,6 @@ PAGINATOR = LinkPaginator(("paging", "next"), ("_links", "next", "href"))
 
 
 # -- parameter checks (no I/O; shared by the hook and the operators) --------------------------------
-def as_list(value: Any, param: str) -> list[Any]:
-    """A list parameter; a string (a rendered template) may hold a JSON or Python list, or ``a, b``."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                raise InvalidParameterError(f"`{param}` is not a valid list: {text!r}.") from None
-        else:
-            value = [part.strip() for part in text.split(",") if part.strip()]
-    if not isinstance(value, (list, tuple)):
-        raise InvalidParameterError(f"`{param}` must be a list, got {type(value).__name__}.")
-    return list(value)
-
-
 def _ids(value: Any, param: str, pattern: re.Pattern[str], example: str) -> list[str]:
     out: list[str] = []
     for i, item in enumerate(as_list(value, param)):

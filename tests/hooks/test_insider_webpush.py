@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from airflow_provider_wa_analytics.client import PageRequest
+from airflow_provider_wa_analytics.client import RATE_HEADROOM, PageRequest
 from airflow_provider_wa_analytics.exceptions import (
     AuthenticationError,
     InvalidParameterError,
@@ -88,11 +88,12 @@ def test_bad_dates_are_refused(start, end, message):
 def test_default_rate_limit_is_the_documented_30_per_minute(monkeypatch):
     conn = {"conn_type": VENDOR, "login": "1", "password": "t0ken-value"}
     monkeypatch.setenv("AIRFLOW_CONN_INSIDER_WEBPUSH_DEFAULT", json.dumps(conn))
-    assert InsiderWebPushHook().client.limiter.rate == 0.5
+    assert InsiderWebPushHook().client.settings.rate_limit == 0.5
+    assert InsiderWebPushHook().client.limiter.rate == pytest.approx(0.5 * (1 - RATE_HEADROOM))
     monkeypatch.setenv(
         "AIRFLOW_CONN_INSIDER_WEBPUSH_DEFAULT", json.dumps({**conn, "extra": {"rate_limit": 2}})
     )
-    assert InsiderWebPushHook().client.limiter.rate == 2
+    assert InsiderWebPushHook().client.settings.rate_limit == 2
 
 
 # -- over real HTTP against the sandbox ---------------------------------------------------------

@@ -64,7 +64,7 @@ def test_template_ids_accept_lists_strings_and_drop_duplicates(value, expected):
     [
         ([], "`template_ids` is mandatory"),
         ("", "`template_ids` is mandatory"),
-        (None, "`template_ids` must be a list"),
+        (None, "`template_ids` is mandatory"),
         (1317, "`template_ids` must be a list"),
         ([None], r"`template_ids\[0\]` must be a string or an integer"),
         (["1,2"], r"`template_ids\[0\]` must be one non-empty id"),

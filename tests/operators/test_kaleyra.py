@@ -19,6 +19,8 @@ from airflow_provider_wa_analytics.testing import Sandbox
 from airflow_provider_wa_analytics.testing.kaleyra import KALEYRA_API_KEY, KALEYRA_WABA_ID
 from airflow_provider_wa_analytics.windows import Window
 from tests.airflow_runner import load_example_dag, run_dag, run_task
+from tests.destinations.conftest import Target, make_gcs_bucket
+from tests.destinations.servers import GCS_CONN_ID, gcs_emulator, store_connections
 
 TODAY = dt.date(2025, 11, 5)
 TEMPLATES = [f"10{n:02d}" for n in range(30)]
@@ -189,18 +191,39 @@ def check_exactly_once(sandbox, points, buttons, ids, first, last):
     assert clicks == {k: p["clicked"] for k, p in by_key.items() if p["clicked"] is not None}
 
 
+@pytest.fixture(scope="module")
+def gcs():
+    """The destinations' in-memory GCS emulator, reached through the official GCSHook."""
+    with gcs_emulator() as host, store_connections(gcs_host=host):
+        yield host
+
+
 @pytest.mark.parametrize("placement", ["data", "top", "alternate"])
-def test_thirty_templates_over_sixty_days_to_files_exactly_once(sandbox, sandbox_conn, tmp_path, placement):
+def test_thirty_templates_over_sixty_days_into_gcs_exactly_once(sandbox, sandbox_conn, gcs, placement):
     sandbox.configure(VENDOR, paging_placement=placement)
+    bucket = Target("gs", make_gcs_bucket(), GCS_CONN_ID)
     start, end = MIDNIGHT.subtract(days=70), MIDNIGHT.subtract(days=10)
-    task = run(start=start, end=end, limit=97, destination=f"{tmp_path.as_uri()}/{{table}}.jsonl")
-    assert task.state == "success", task.error
     first, last = start.date(), end.date() - dt.timedelta(days=1)
-    points = read_jsonl(tmp_path / "data_points.jsonl")
-    buttons = read_jsonl(tmp_path / "button_clicks.jsonl")
+    destination = bucket.uri(f"kaleyra/{{table}}/{first}_{last}.jsonl")
+    task = run(
+        start=start,
+        end=end,
+        limit=97,
+        destination=bucket.uri("kaleyra/{table}/{{ data_interval_start | ds }}.jsonl"),
+        destination_conn_id=GCS_CONN_ID,
+    )
+    assert task.state == "success", task.error
+    objects = bucket.objects()
+    assert sorted(objects) == [
+        "kaleyra/button_clicks/2025-03-01.jsonl",
+        "kaleyra/data_points/2025-03-01.jsonl",
+    ]
+    points = [json.loads(line) for line in objects["kaleyra/data_points/2025-03-01.jsonl"].splitlines()]
+    buttons = [json.loads(line) for line in objects["kaleyra/button_clicks/2025-03-01.jsonl"].splitlines()]
+    first, last = start.date(), end.date() - dt.timedelta(days=1)
     check_exactly_once(sandbox, points, buttons, TEMPLATES, first, last)
     # 3 batches of 10 templates x 60 days = 600 data points each, 97 per page: 7 pages per batch.
-    assert len(sandbox.requests) == 21
+    assert len(sandbox.requests) == 21 and {r.status for r in sandbox.requests} == {200}
     assert {r.query["whatsapp_template_ids"][0] for r in sandbox.requests} == {
         ",".join(TEMPLATES[i : i + 10]) for i in (0, 10, 20)
     }
@@ -209,6 +232,25 @@ def test_thirty_templates_over_sixty_days_to_files_exactly_once(sandbox, sandbox
     }
     assert {r["window_start"] for r in points} == {start.isoformat()}
     assert {r["waba_id"] for r in points} == {KALEYRA_WABA_ID}
+    assert task.result == [
+        {"uri": bucket.uri(name), "table": name.split("/")[1], "rows": len(rows), "bytes": len(objects[name])}
+        for name, rows in (
+            ("kaleyra/data_points/2025-03-01.jsonl", points),
+            ("kaleyra/button_clicks/2025-03-01.jsonl", buttons),
+        )
+    ]
+    if placement == "data":  # a rerun of the interval replaces the objects, never adds to them
+        assert (
+            run(
+                start=start,
+                end=end,
+                limit=97,
+                destination=bucket.uri("kaleyra/{table}/{{ data_interval_start | ds }}.jsonl"),
+                destination_conn_id=GCS_CONN_ID,
+            ).state
+            == "success"
+        )
+        assert bucket.objects() == objects
 
 
 def test_example_dag_writes_one_object_per_table_for_the_day(sandbox, sandbox_conn, tmp_path, monkeypatch):
