@@ -9,7 +9,8 @@ ever holds a credential.
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, Self
 
 from airflow_provider_wa_analytics.version_compat import AirflowException, AirflowFailException
 
@@ -39,6 +40,13 @@ class WaAnalyticsError(AirflowException):
             parts.append(f"code {self.code}")
         prefix = f"[{', '.join(parts)}] " if parts else ""
         return f"{prefix}{self.message}"
+
+    def with_hint(self, hint: str) -> Self:
+        """The same error (same class, status, code) with what to do about it appended."""
+        clone = copy.copy(self)
+        clone.message = f"{self.message} -- {hint}"
+        clone.args = (clone._render(),)
+        return clone
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keeps the keyword-only fields when Airflow pickles the exception across processes.

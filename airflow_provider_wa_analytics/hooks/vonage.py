@@ -314,30 +314,16 @@ class VonageWhatsAppHook(WaAnalyticsHook):
         try:
             yield
         except ForbiddenError as exc:
-            raise ForbiddenError(
-                f"{exc.message} -- the credentials are valid but not linked to WABA {waba_id}: link the WABA "
-                "to this API key in the Vonage dashboard, or use the connection of the account that owns it.",
-                vendor=exc.vendor,
-                status=exc.status,
-                code=exc.code,
-                details=exc.details,
+            raise exc.with_hint(
+                f"the credentials are valid but not linked to WABA {waba_id}: link the WABA to this API key "
+                "in the Vonage dashboard, or use the connection of the account that owns it."
             ) from None
         except NotFoundError as exc:
-            raise NotFoundError(
-                f"{exc.message} -- WABA {waba_id} is unknown to Vonage: check `waba_id`.",
-                vendor=exc.vendor,
-                status=exc.status,
-                code=exc.code,
-                details=exc.details,
-            ) from None
+            raise exc.with_hint(f"WABA {waba_id} is unknown to Vonage: check `waba_id`.") from None
         except InsightsNotEnabledError as exc:
-            raise InsightsNotEnabledError(
-                f"{exc.message} -- insights are not enabled (or not yet propagated) for WABA {waba_id}: run "
-                "VonageEnableInsightsOperator once, then wait with VonageInsightsSensor.",
-                vendor=exc.vendor,
-                status=exc.status,
-                code=exc.code,
-                details=exc.details,
+            raise exc.with_hint(
+                f"insights are not enabled (or not yet propagated) for WABA {waba_id}: run "
+                "VonageEnableInsightsOperator once, then wait with VonageInsightsSensor."
             ) from None
 
     def _pages(self, waba_id: str, endpoint: str, params: list[tuple[str, str]]) -> Iterator[ApiResponse]:

@@ -301,16 +301,12 @@ class KaleyraWhatsAppApp(VendorApp):
         # Button clicks exist for MARKETING and UTILITY templates only: 0 to 3 buttons per template.
         n_buttons = _digest(self.seed, waba_id, template_id)[0] % 4
         if "CLICKED" in wanted and n_buttons:
-            point["clicked"] = [
-                {
-                    "type": kind,
-                    "button_content": content,
-                    "count": str(read * (d[7 + i] % 30) // 100)
-                    if as_string
-                    else read * (d[7 + i] % 30) // 100,
-                }
-                for i, (kind, content) in enumerate(_BUTTONS[:n_buttons])
-            ]
+            point["clicked"] = []
+            for i, (kind, content) in enumerate(_BUTTONS[:n_buttons]):
+                count = read * (d[7 + i] % 30) // 100
+                point["clicked"].append(
+                    {"type": kind, "button_content": content, "count": str(count) if as_string else count}
+                )
         return point
 
     def data_points(

@@ -205,22 +205,12 @@ def test_thirty_templates_over_sixty_days_into_gcs_exactly_once(sandbox, sandbox
     start, end = MIDNIGHT.subtract(days=70), MIDNIGHT.subtract(days=10)
     first, last = start.date(), end.date() - dt.timedelta(days=1)
     destination = bucket.uri(f"kaleyra/{{table}}/{first}_{last}.jsonl")
-    task = run(
-        start=start,
-        end=end,
-        limit=97,
-        destination=bucket.uri("kaleyra/{table}/{{ data_interval_start | ds }}.jsonl"),
-        destination_conn_id=GCS_CONN_ID,
-    )
+    task = run(start=start, end=end, limit=97, destination=destination, destination_conn_id=GCS_CONN_ID)
     assert task.state == "success", task.error
     objects = bucket.objects()
-    assert sorted(objects) == [
-        "kaleyra/button_clicks/2025-03-01.jsonl",
-        "kaleyra/data_points/2025-03-01.jsonl",
-    ]
-    points = [json.loads(line) for line in objects["kaleyra/data_points/2025-03-01.jsonl"].splitlines()]
-    buttons = [json.loads(line) for line in objects["kaleyra/button_clicks/2025-03-01.jsonl"].splitlines()]
-    first, last = start.date(), end.date() - dt.timedelta(days=1)
+    names = [f"kaleyra/{table}/{first}_{last}.jsonl" for table in ("data_points", "button_clicks")]
+    assert sorted(objects) == sorted(names)
+    points, buttons = ([json.loads(line) for line in objects[name].splitlines()] for name in names)
     check_exactly_once(sandbox, points, buttons, TEMPLATES, first, last)
     # 3 batches of 10 templates x 60 days = 600 data points each, 97 per page: 7 pages per batch.
     assert len(sandbox.requests) == 21 and {r.status for r in sandbox.requests} == {200}
@@ -234,23 +224,11 @@ def test_thirty_templates_over_sixty_days_into_gcs_exactly_once(sandbox, sandbox
     assert {r["waba_id"] for r in points} == {KALEYRA_WABA_ID}
     assert task.result == [
         {"uri": bucket.uri(name), "table": name.split("/")[1], "rows": len(rows), "bytes": len(objects[name])}
-        for name, rows in (
-            ("kaleyra/data_points/2025-03-01.jsonl", points),
-            ("kaleyra/button_clicks/2025-03-01.jsonl", buttons),
-        )
+        for name, rows in zip(names, (points, buttons), strict=True)
     ]
-    if placement == "data":  # a rerun of the interval replaces the objects, never adds to them
-        assert (
-            run(
-                start=start,
-                end=end,
-                limit=97,
-                destination=bucket.uri("kaleyra/{table}/{{ data_interval_start | ds }}.jsonl"),
-                destination_conn_id=GCS_CONN_ID,
-            ).state
-            == "success"
-        )
-        assert bucket.objects() == objects
+    if placement == "data":  # a rerun of the window replaces the objects, never adds to them
+        again = run(start=start, end=end, limit=97, destination=destination, destination_conn_id=GCS_CONN_ID)
+        assert again.state == "success" and bucket.objects() == objects
 
 
 def test_example_dag_writes_one_object_per_table_for_the_day(sandbox, sandbox_conn, tmp_path, monkeypatch):

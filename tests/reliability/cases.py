@@ -2,8 +2,9 @@
 
 A case is one fetching operator with parameters that make a run span several calls and/or pages
 against the sandbox; a vendor is one entry per operator in :data:`CASES`. Everything else (fault
-matrix, secret hygiene, rate-limit utilization) is derived from these entries. No pytest here: the
-benchmarks (``python -m bench``) import this module too.
+matrix, bad input, secret hygiene, transport security, rate-limit utilization) is derived from these
+entries, so adding an operator here adds it to every matrix. No pytest here: the benchmarks
+(``python -m bench``) import this module too.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ class EndpointCase:
     ``kwargs`` returns fresh operator arguments (windows relative to today where the vendor has a
     lookback); ``vendor`` is the sandbox vendor, which is also the connection type; ``path`` is the
     endpoint's path prefix for :meth:`Sandbox.inject`; ``sandbox_options`` are the vendor options
-    that make the run span several pages.
+    that make the run span several pages. ``scaled(n)``, where given, returns the operator overrides
+    and vendor options of a run of about ``n`` cheap requests (the rate-limit benchmark).
     """
 
     id: str
@@ -67,6 +69,7 @@ class EndpointCase:
     vendor: str
     path: str
     sandbox_options: Mapping[str, Any] = field(default_factory=dict)
+    scaled: Callable[[int], tuple[dict[str, Any], dict[str, Any]]] | None = None
 
     @property
     def conn_id(self) -> str:
@@ -109,6 +112,8 @@ CASES: tuple[EndpointCase, ...] = (
         "insider_whatsapp",
         "/v1/statistics/overall",
         {"campaigns_per_day": 1},
+        # One request per 365 days; epoch seconds have 10 digits from 2001-09-09, so at most 23.
+        scaled=lambda n: ({"start": f"{2025 - min(n, 23)}-01-01"}, {"campaigns_per_day": 0}),
     ),
     EndpointCase(
         "insider_whatsapp.transactional",
@@ -124,6 +129,7 @@ CASES: tuple[EndpointCase, ...] = (
         lambda: {"start": "2025-03-01", "end": "2025-03-08", "campaign_ids": ["10001", "10002", "10003", "10004"]},
         "insider_webpush",
         "/v1/statistics/campaign-metrics",
+        scaled=lambda n: ({"campaign_ids": [str(10001 + i) for i in range(n)]}, {}),
     ),
     EndpointCase(
         "vonage.messaging",
@@ -145,6 +151,8 @@ CASES: tuple[EndpointCase, ...] = (
         "vonage_whatsapp",
         "/v1/channel-manager/whatsapp/wabas/[0-9]+/template-analytics",
         {"page_size": 25},
+        # Batches of 10 templates x 6 days: one page of 60 entries each.
+        scaled=lambda n: ({"template_ids": [f"4589511262{i:05d}" for i in range(10 * n)]}, {"page_size": 100}),
     ),
     EndpointCase(
         "vonage.pricing",
@@ -166,6 +174,8 @@ CASES: tuple[EndpointCase, ...] = (
         },
         "kaleyra_whatsapp",
         "/v2/",
+        # Batches of 10 templates x 5 days: one page of 50 data points each.
+        scaled=lambda n: ({"template_ids": [str(1000 + i) for i in range(10 * n)], "limit": 100}, {}),
     ),
 )
 

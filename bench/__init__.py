@@ -1,0 +1,1 @@
+"""Benchmarks of the provider: ``python -m bench`` (see ``bench/__main__.py``)."""

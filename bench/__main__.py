@@ -1,0 +1,76 @@
+"""``python -m bench``: every benchmark of the provider, printed as one table of ratios.
+
+    python -m bench            # the full run (a few minutes): 1 k, 100 k and 1 M rows, 60-request runs
+    python -m bench --quick    # the CI smoke (< 60 s): smaller sizes, the same rows and the same table
+    python -m bench --only 1 4 # some sections only
+
+Sections: 1 rate-limit utilization per vendor, 2 peak memory versus rows (S3), 3 latency-bound pulls,
+4 DAG-parse cost, 5 the same pull written with HttpOperator. Every figure is a ratio measured in this
+run; absolute times and sizes are context. The full run exits 1 when a target is missed; the quick
+run only when a section fails to run (its small sizes make some ratios noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+
+from bench.common import RemoteSandbox, Row, airflow_env, print_table
+
+SECTIONS = {
+    "1": "rate-limit utilization",
+    "2": "memory versus rows",
+    "3": "latency-bound pulls",
+    "4": "DAG-parse cost",
+    "5": "versus HttpOperator",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the CI smoke: smaller sizes, under a minute")
+    parser.add_argument("--only", nargs="+", choices=sorted(SECTIONS), help="run these sections only")
+    args = parser.parse_args(argv)
+    os.environ.update(airflow_env())  # before anything imports airflow
+
+    import importlib
+
+    wanted = args.only or sorted(SECTIONS)
+    rows: list[Row] = []
+    failed = False
+    started = time.monotonic()
+    with RemoteSandbox() as sandbox:
+        runners: dict[str, Callable[[], list[Row]]] = {
+            "1": lambda: importlib.import_module("bench.rate").run(sandbox, args.quick),
+            "2": lambda: importlib.import_module("bench.memory").run(args.quick),
+            "3": lambda: importlib.import_module("bench.latency").run(sandbox, args.quick),
+            "4": lambda: importlib.import_module("bench.parse").run(args.quick),
+            "5": lambda: importlib.import_module("bench.versus").run(sandbox, args.quick),
+        }
+        for key in wanted:
+            section_started = time.monotonic()
+            print(f"[bench] {key}. {SECTIONS[key]} ...", file=sys.stderr, flush=True)
+            try:
+                rows += runners[key]()
+            except Exception as exc:
+                traceback.print_exc()
+                rows.append(Row(key, SECTIONS[key], None, "", f"failed: {type(exc).__name__}: {exc}"[:160]))
+                failed = True
+            print(f"[bench] {key} done in {time.monotonic() - section_started:.1f} s", file=sys.stderr)
+    print()
+    print(f"wa-analytics benchmarks ({'quick' if args.quick else 'full'} run, {time.monotonic() - started:.0f} s)")
+    print_table(rows)
+    missed = [r for r in rows if r.met is False]
+    if missed:
+        print(f"\n{len(missed)} target(s) missed: " + "; ".join(r.measure for r in missed))
+    if failed or any(r.ratio is None and r.target for r in rows):
+        return 1
+    return 1 if missed and not args.quick else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
