@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
 
@@ -82,7 +83,8 @@ def parse_location(uri: str) -> Location:
             )
         if rest.endswith("/") or "\x00" in rest:
             raise InvalidParameterError(f"`destination` {uri!r} must name a file, not a directory.")
-        return Location("file", "", rest)
+        # file URIs are percent-encoded (Path.as_uri() writes spaces as %20).
+        return Location("file", "", unquote(rest))
     bucket, _, key = rest.partition("/")
     if not _BUCKET[scheme].match(bucket):
         raise InvalidParameterError(
@@ -99,6 +101,7 @@ def parse_location(uri: str) -> Location:
 
 def object_uri(destination: str, table: str, several: bool) -> str:
     """The URI of ``table``'s object: ``{table}`` replaced, else the name goes before the extension."""
+    destination = re.sub("%7Btable%7D", TABLE_PLACEHOLDER, destination, flags=re.IGNORECASE)  # from as_uri()
     if TABLE_PLACEHOLDER in destination:
         return destination.replace(TABLE_PLACEHOLDER, table)
     if not several:

@@ -84,3 +84,11 @@ def test_assets_check_a_static_destination_at_parse_time():
         destination_assets("ftp://host/x.jsonl", {"daily": []}, "jsonl")
     with pytest.raises(InvalidParameterError, match="`output_format`"):
         destination_assets("s3://bkt/x.parquet", {"daily": []}, "parquet")
+
+
+def test_file_uris_from_path_as_uri_are_decoded(tmp_path):
+    from airflow_provider_wa_analytics.destinations.naming import plan_locations
+
+    base = (tmp_path / "my dir" / "{table}.jsonl").as_uri()  # .../my%20dir/%7Btable%7D.jsonl
+    plan = plan_locations(base, ["daily", "summary"])
+    assert plan["daily"].key == str(tmp_path / "my dir" / "daily.jsonl")
