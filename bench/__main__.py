@@ -13,14 +13,18 @@ run only when a section fails to run (its small sizes make some ratios noisy).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
+import importlib
 import os
 import sys
 import time
 import traceback
 from collections.abc import Callable
 
-from bench.common import RemoteSandbox, Row, airflow_env, print_table
+from bench.common import Bench, RemoteSandbox, Row, airflow_env, print_table
 
+MODULES = {"1": "rate", "2": "memory", "3": "latency", "4": "parse", "5": "versus"}
 SECTIONS = {
     "1": "rate-limit utilization",
     "2": "memory versus rows",
@@ -30,6 +34,10 @@ SECTIONS = {
 }
 
 
+def run_section(module: str, bench: Bench) -> list[Row]:
+    return importlib.import_module(f"bench.{module}").run(bench)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="the CI smoke: smaller sizes, under a minute")
@@ -37,19 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.update(airflow_env())  # before anything imports airflow
 
-    import importlib
-
     wanted = args.only or sorted(SECTIONS)
     rows: list[Row] = []
     failed = False
     started = time.monotonic()
-    with RemoteSandbox() as sandbox:
+    with contextlib.ExitStack() as stack:
+        bench = Bench(args.quick, stack.enter_context(RemoteSandbox()), stack)
         runners: dict[str, Callable[[], list[Row]]] = {
-            "1": lambda: importlib.import_module("bench.rate").run(sandbox, args.quick),
-            "2": lambda: importlib.import_module("bench.memory").run(args.quick),
-            "3": lambda: importlib.import_module("bench.latency").run(sandbox, args.quick),
-            "4": lambda: importlib.import_module("bench.parse").run(args.quick),
-            "5": lambda: importlib.import_module("bench.versus").run(sandbox, args.quick),
+            key: functools.partial(run_section, module, bench) for key, module in MODULES.items()
         }
         for key in wanted:
             section_started = time.monotonic()
@@ -62,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                 failed = True
             print(f"[bench] {key} done in {time.monotonic() - section_started:.1f} s", file=sys.stderr)
     print()
-    print(f"wa-analytics benchmarks ({'quick' if args.quick else 'full'} run, {time.monotonic() - started:.0f} s)")
+    mode = "quick" if args.quick else "full"
+    print(f"wa-analytics benchmarks ({mode} run, {time.monotonic() - started:.0f} s)")
     print_table(rows)
     missed = [r for r in rows if r.met is False]
     if missed:

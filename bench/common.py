@@ -8,13 +8,14 @@ side-by-side comparison) run in child processes started with :func:`run_child`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +112,8 @@ class RemoteSandbox:
         self._connections: dict[str, dict[str, Any]] = {}
 
     def __enter__(self) -> RemoteSandbox:
-        ready = Path(tempfile.mkdtemp(prefix="wa-bench-sandbox-")) / "ready"
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "airflow_provider_wa_analytics.testing", "serve", "--ready-file", str(ready)],
+            [sys.executable, "-m", "airflow_provider_wa_analytics.testing", "serve"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -123,7 +123,7 @@ class RemoteSandbox:
         assert self._proc.stdout is not None
         info = json.loads(self._proc.stdout.readline())  # printed once the port listens
         self.url = info["url"]
-        for name, value in info["connections"].items():
+        for value in info["connections"].values():
             conn = json.loads(value)
             self._connections[conn["conn_type"]] = conn
         return self
@@ -158,6 +158,42 @@ class RemoteSandbox:
     @property
     def requests(self) -> list[dict[str, Any]]:
         return self._control("GET", "requests")
+
+
+@dataclass
+class Bench:
+    """What the sections share: the run's mode, the sandbox, and one S3 server started on first use."""
+
+    quick: bool
+    sandbox: RemoteSandbox
+    stack: contextlib.ExitStack
+    _s3: str | None = field(default=None, init=False)
+
+    def s3(self) -> str:
+        """The endpoint of a moto S3 server (bench_memory's) with its bucket and connection set."""
+        if self._s3 is None:
+            from bench import bench_memory as bm
+
+            endpoint = self.stack.enter_context(bm.moto_server())
+            os.environ[f"AIRFLOW_CONN_{bm.CONN_ID.upper()}"] = json.dumps(
+                {
+                    "conn_type": "aws",
+                    "login": "testing",
+                    "password": "testing",
+                    "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+                }
+            )
+            import boto3
+
+            boto3.client(
+                "s3",
+                endpoint_url=endpoint,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            ).create_bucket(Bucket=bm.BUCKET)
+            self._s3 = endpoint
+        return self._s3
 
 
 def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:

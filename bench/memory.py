@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 
 from bench import bench_memory as bm
-from bench.common import Row, peak_rss_mib, run_child
+from bench.common import Bench, Row, peak_rss_mib, run_child
 
 TARGET = 1.2
 FORMATS = ("jsonl", "csv")
@@ -44,44 +43,27 @@ def child(fmt: str, n: int) -> None:
     )
 
 
-def run(quick: bool) -> list[Row]:
-    sizes = [1_000, 100_000] if quick else [1_000, 100_000, 1_000_000]
+def run(bench: Bench) -> list[Row]:
+    sizes = [1_000, 100_000] if bench.quick else [1_000, 100_000, 1_000_000]
+    bench.s3()
     rows = []
-    with bm.moto_server() as endpoint:
-        os.environ[f"AIRFLOW_CONN_{bm.CONN_ID.upper()}"] = json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "testing",
-                "password": "testing",
-                "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
-            }
+    for fmt in FORMATS:
+        results = {n: run_child("bench.memory", fmt, str(n)) for n in sizes}
+        small, large = results[sizes[0]], results[sizes[-1]]
+        context = ", ".join(
+            f"{n:,} rows: {r['peak']:.0f} MiB (+{r['peak'] - r['baseline']:.0f}), "
+            f"{r['bytes'] / 2**20:.0f} MiB in {r['seconds']:.1f} s"
+            for n, r in results.items()
         )
-        import boto3
-
-        boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        ).create_bucket(Bucket=bm.BUCKET)
-        for fmt in FORMATS:
-            results = {n: run_child("bench.memory", fmt, str(n)) for n in sizes}
-            small, large = results[sizes[0]], results[sizes[-1]]
-            context = ", ".join(
-                f"{n:,} rows: {r['peak']:.0f} MiB (+{r['peak'] - r['baseline']:.0f}) {r['bytes'] / 2**20:.0f} MiB "
-                f"in {r['seconds']:.1f} s"
-                for n, r in results.items()
+        rows.append(
+            Row(
+                "2",
+                f"peak RSS {sizes[-1]:,} / {sizes[0]:,} rows, {fmt} to S3",
+                large["peak"] / small["peak"],
+                f"<= {TARGET}",
+                context,
             )
-            rows.append(
-                Row(
-                    "2",
-                    f"peak RSS {sizes[-1]:,} / {sizes[0]:,} rows, {fmt} to S3",
-                    large["peak"] / small["peak"],
-                    f"<= {TARGET}",
-                    context,
-                )
-            )
+        )
     return rows
 
 

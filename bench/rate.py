@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import RemoteSandbox, Row, timed
+from bench.common import Bench, RemoteSandbox, Row, timed
 from tests.reliability.cases import CASES, MINIMAL_CONTEXT, EndpointCase
 
 RATE = 20.0
@@ -37,8 +37,7 @@ def measure(sandbox: RemoteSandbox, case: EndpointCase, n: int) -> Row:
     if options:
         sandbox.configure(case.vendor, **options)
     sandbox.set_rate_limit(case.vendor, RATE, 1.0)
-    extras = {"rate_limit": RATE, "max_retries": 0}
-    os.environ.update(case.connection_env(sandbox, **extras))
+    os.environ.update(case.connection_env(sandbox, rate_limit=RATE, max_retries=0))
     out = Path(tempfile.mkdtemp(prefix="wa-bench-rate-"))
     op = case.build(destination=f"{out.as_uri()}/{{table}}.jsonl", **overrides)
     try:
@@ -58,10 +57,11 @@ def measure(sandbox: RemoteSandbox, case: EndpointCase, n: int) -> Row:
         f"rate utilization {case.vendor} ({case.id})",
         achieved / RATE,
         f">= {TARGET}",
-        f"{len(arrivals)} requests at {achieved:.2f}/s, limit {RATE:g}/s, {throttled} x 429, task {seconds:.2f} s",
+        f"{len(arrivals)} requests at {achieved:.2f}/s, limit {RATE:g}/s, {throttled} x 429, "
+        f"task {seconds:.2f} s",
         met=achieved / RATE >= TARGET and throttled == 0,
     )
 
 
-def run(sandbox: RemoteSandbox, quick: bool) -> list[Row]:
-    return [measure(sandbox, case, 20 if quick else 60) for case in rate_cases()]
+def run(bench: Bench) -> list[Row]:
+    return [measure(bench.sandbox, case, 20 if bench.quick else 60) for case in rate_cases()]

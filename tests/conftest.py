@@ -132,3 +132,21 @@ def vendor_apis() -> Path:
             pytest.fail(f"vendor API documents not found at {VENDOR_APIS}")
         pytest.skip(f"vendor API documents not found at {VENDOR_APIS} (set WA_ANALYTICS_SHARED_DIR)")
     return VENDOR_APIS
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1 for the session, with the AWS test connection set."""
+    from tests.destinations.servers import moto_s3, store_connections
+
+    with moto_s3() as endpoint, store_connections(s3_endpoint=endpoint):
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def gcs_host() -> Iterator[str]:
+    """The GCS emulator for the session (one per process: the google client follows only one)."""
+    from tests.destinations.servers import gcs_emulator, store_connections
+
+    with gcs_emulator() as host, store_connections(gcs_host=host):
+        yield host

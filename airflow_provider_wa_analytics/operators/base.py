@@ -196,7 +196,21 @@ class WaAnalyticsOperator(BaseOperator):
         def fetch_all(call: Call) -> tuple[Call, list[ApiResponse]]:
             return call, list(self.fetch(hook, call))
 
+        # The first call alone: a bad key or an unknown account then fails after one request, not one
+        # per worker already in flight.
+        if calls:
+            yield fetch_all(calls[0])
+        calls = calls[1:]
         yield from ordered_parallel(fetch_all, calls, self.max_concurrency)
+
+
+def duration(seconds: float) -> str:
+    """``398`` -> ``"6 min 38 s"``: a time in words a user reads at a glance."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s"
 
 
 class _Counted:
@@ -231,7 +245,7 @@ class Progress:
         eta = ""
         if self.done:
             remaining = elapsed / self.done * (self.total - self.done)
-            eta = f", ~{remaining:.0f}s left"
+            eta = f", about {duration(remaining)} left"
         self.log.info(
             "call %d/%d %s: page %d, %d rows (total %d rows, %d pages, %.1f pages/s%s)",
             self.done + 1,
@@ -251,10 +265,10 @@ class Progress:
     def finish(self, retries: int) -> None:
         elapsed = self._clock() - self._t0
         self.log.info(
-            "done: %d call(s), %d page(s), %d rows in %.1fs (%d retried request(s))",
+            "done: %d call(s), %d page(s), %d rows in %s (%d retried request(s))",
             self.done,
             self.pages,
             self.rows,
-            elapsed,
+            duration(elapsed),
             retries,
         )

@@ -19,7 +19,7 @@ from airflow_provider_wa_analytics.hooks.insider import (
     check_date_range,
     check_times,
 )
-from airflow_provider_wa_analytics.operators.base import Call, Rows, WaAnalyticsOperator
+from airflow_provider_wa_analytics.operators.base import Call, Rows, WaAnalyticsOperator, duration
 from airflow_provider_wa_analytics.tables.insider_webpush import TABLES as WEBPUSH_TABLES
 from airflow_provider_wa_analytics.tables.insider_webpush import (
     campaign_metrics_tables,
@@ -156,15 +156,6 @@ class InsiderWhatsAppTransactionalStatisticsOperator(_InsiderWhatsAppStatisticsO
 
 
 ON_MISSING_CAMPAIGN = ("fail", "skip")
-
-
-def duration(seconds: float) -> str:
-    """``398`` -> ``"6 min 38 s"``: how long a paced run will take, in words a user reads at a glance."""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s"
 
 
 class InsiderWebPushCampaignMetricsOperator(WaAnalyticsOperator):

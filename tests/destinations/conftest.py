@@ -13,19 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.destinations.servers import GCS_CONN_ID, S3_CONN_ID, gcs_emulator, moto_s3, store_connections
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    with moto_s3() as endpoint, store_connections(s3_endpoint=endpoint):
-        yield endpoint
-
-
-@pytest.fixture(scope="session")
-def gcs_host() -> Iterator[str]:
-    with gcs_emulator() as host, store_connections(gcs_host=host):
-        yield host
+from tests.destinations.servers import GCS_CONN_ID, S3_CONN_ID
 
 
 def _bucket_name() -> str:

@@ -40,16 +40,16 @@ FAST_EXTRAS: Mapping[str, Any] = {
     "timeout": 5,
 }
 #: What an operator's execute() needs when ``start`` and ``end`` are given.
-MINIMAL_CONTEXT: dict[str, Any] = {}
+MINIMAL_CONTEXT: Any = {}
 
 
-def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+#: Read once, so that every run of a session asks for the same days (a session may span midnight).
+TODAY = dt.datetime.now(dt.timezone.utc).date()
 
 
 def days_ago(n: int) -> str:
     """A UTC midnight ``n`` days before today: Vonage and Kaleyra only serve their last 90 days."""
-    return (today() - dt.timedelta(days=n)).isoformat()
+    return (TODAY - dt.timedelta(days=n)).isoformat()
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,9 @@ class EndpointCase:
         conn["extra"] = {**(conn.get("extra") or {}), **extras}
         return conn
 
-    def connection_env(self, sandbox: Any, conn: Mapping[str, Any] | None = None, **extras: Any) -> dict[str, str]:
+    def connection_env(
+        self, sandbox: Any, conn: Mapping[str, Any] | None = None, **extras: Any
+    ) -> dict[str, str]:
         """``{"AIRFLOW_CONN_<ID>": json}`` for :attr:`conn_id` (``conn`` replaces the sandbox's)."""
         value = dict(conn) if conn is not None else self.connection(sandbox, **extras)
         return {f"AIRFLOW_CONN_{self.conn_id.upper()}": json.dumps(value)}
@@ -126,7 +128,11 @@ CASES: tuple[EndpointCase, ...] = (
     EndpointCase(
         "insider_webpush.campaign_metrics",
         InsiderWebPushCampaignMetricsOperator,
-        lambda: {"start": "2025-03-01", "end": "2025-03-08", "campaign_ids": ["10001", "10002", "10003", "10004"]},
+        lambda: {
+            "start": "2025-03-01",
+            "end": "2025-03-08",
+            "campaign_ids": ["10001", "10002", "10003", "10004"],
+        },
         "insider_webpush",
         "/v1/statistics/campaign-metrics",
         scaled=lambda n: ({"campaign_ids": [str(10001 + i) for i in range(n)]}, {}),
@@ -152,12 +158,20 @@ CASES: tuple[EndpointCase, ...] = (
         "/v1/channel-manager/whatsapp/wabas/[0-9]+/template-analytics",
         {"page_size": 25},
         # Batches of 10 templates x 6 days: one page of 60 entries each.
-        scaled=lambda n: ({"template_ids": [f"4589511262{i:05d}" for i in range(10 * n)]}, {"page_size": 100}),
+        scaled=lambda n: (
+            {"template_ids": [f"4589511262{i:05d}" for i in range(10 * n)]},
+            {"page_size": 100},
+        ),
     ),
     EndpointCase(
         "vonage.pricing",
         VonagePricingAnalyticsOperator,
-        lambda: {"start": days_ago(14), "end": days_ago(0), "waba_id": VONAGE_WABA_ID, "dimensions": ["COUNTRY"]},
+        lambda: {
+            "start": days_ago(14),
+            "end": days_ago(0),
+            "waba_id": VONAGE_WABA_ID,
+            "dimensions": ["COUNTRY"],
+        },
         "vonage_whatsapp",
         "/v1/channel-manager/whatsapp/wabas/[0-9]+/pricing-analytics",
         {"page_size": 10},

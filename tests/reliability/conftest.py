@@ -15,19 +15,23 @@ from tests.reliability.support import TALLY, Reference, tables_of
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not TALLY:
-        return
-    cases = TALLY["fault_cases"]
-    lines = [
-        f"fault matrix: {cases} cases, {TALLY['byte_identical']} byte-identical, "
-        f"{TALLY['failed_cleanly']} failed cleanly ({TALLY['fault_dag_test']} of them through dag.test)",
-        f"bad-input matrix: {TALLY['bad_input']} cases failed before any request",
-        f"secret hygiene: {TALLY['secret_runs']} runs, no credential in logs, errors, XCom, templates or URLs",
-        f"transport security: {TALLY['transport']} cases",
-    ]
-    terminalreporter.write_sep("-", "reliability suite")
-    for line in lines:
-        terminalreporter.write_line(line)
+    """The case counts of the matrices that ran (``fault matrix: N cases, ...``)."""
+    t = TALLY
+    lines = {
+        "fault_cases": f"fault matrix: {t['fault_cases']} cases, {t['byte_identical']} byte-identical, "
+        f"{t['failed_cleanly']} failed cleanly ({t['fault_dag_test']} of them through dag.test)",
+        "bad_input": f"bad-input matrix: {t['bad_input']} cases failed before any request",
+        "secret_runs": f"secret hygiene: {t['secret_runs']} runs, no credential in logs, errors, XCom, "
+        "rendered templates or URLs",
+        "fuzz_examples": f"fuzzing: {t['fuzz_examples']} responses, {t['fuzz_parsed']} parsed, "
+        f"{t['fuzz_malformed']} MalformedResponseError, no other exception",
+        "transport": f"transport security: {t['transport']} cases",
+    }
+    shown = [line for key, line in lines.items() if t[key]]
+    if shown:
+        terminalreporter.write_sep("-", "reliability suite")
+        for line in shown:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +41,9 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="session")
-def clean_run(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Callable[[EndpointCase], Reference]:
+def clean_run(
+    sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[EndpointCase], Reference]:
     """The reference output of each case (computed once per session, on first use)."""
     cache: dict[str, Reference] = {}
 

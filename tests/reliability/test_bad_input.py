@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
+from airflow_provider_wa_analytics.hooks.base import WaAnalyticsHook
 from airflow_provider_wa_analytics.hooks.insider import InsiderWebPushHook, InsiderWhatsAppHook
 from airflow_provider_wa_analytics.hooks.kaleyra import KaleyraWhatsAppHook
 from airflow_provider_wa_analytics.hooks.vonage import VonageWhatsAppHook
 from airflow_provider_wa_analytics.operators.vonage import VonageEnableInsightsOperator
 from airflow_provider_wa_analytics.sensors.vonage import VonageInsightsSensor
+from airflow_provider_wa_analytics.testing.kaleyra import KALEYRA_WABA_ID
 from airflow_provider_wa_analytics.testing.vonage import VONAGE_WABA_ID
 from tests.reliability.cases import CASES, CASES_BY_ID, FAST_EXTRAS, MINIMAL_CONTEXT, days_ago
 from tests.reliability.support import TALLY
@@ -58,7 +60,9 @@ def with_extras(case_id: str, **extras: Any) -> Callable[[Any, Callable[..., str
     return action
 
 
-def hook_call(hook_cls: type, call: Callable[[Any], Any], **extras: Any) -> Callable[[Any, Callable[..., str]], Any]:
+def hook_call(
+    hook_cls: type[WaAnalyticsHook], call: Callable[[Any], Any], **extras: Any
+) -> Callable[[Any, Callable[..., str]], Any]:
     def action(sandbox: Any, connect: Callable[..., str]) -> Any:
         vendor = {
             InsiderWhatsAppHook: "insider_whatsapp",
@@ -79,63 +83,282 @@ FORMATS = ("json", "jsonl", "csv")
 
 BAD: list[Bad] = [
     # -- the shared parameters, on every operator --------------------------------------------------
-    *(Bad(f"{c}-output_format", run_case(c, output_format="parquet"), "output_format", FORMATS) for c in EVERY_OPERATOR),
-    *(Bad(f"{c}-destination", run_case(c, destination="ftp://bucket/key.jsonl"), "destination", ("s3", "gs", "file")) for c in EVERY_OPERATOR),
-    *(Bad(f"{c}-compression", run_case(c, compression="zip"), "compression", ("gzip",)) for c in EVERY_OPERATOR),
-    *(Bad(f"{c}-end-before-start", run_case(c, start="2025-03-02", end="2025-03-01"), "end", ("after",)) for c in EVERY_OPERATOR),
-    *(Bad(f"{c}-start-not-a-date", run_case(c, start="next tuesday"), "start", ("ISO",)) for c in EVERY_OPERATOR),
+    *(
+        Bad(f"{c}-output_format", run_case(c, output_format="parquet"), "output_format", FORMATS)
+        for c in EVERY_OPERATOR
+    ),
+    *(
+        Bad(
+            f"{c}-destination",
+            run_case(c, destination="ftp://bucket/key.jsonl"),
+            "destination",
+            ("s3", "gs", "file"),
+        )
+        for c in EVERY_OPERATOR
+    ),
+    *(
+        Bad(f"{c}-compression", run_case(c, compression="zip"), "compression", ("gzip",))
+        for c in EVERY_OPERATOR
+    ),
+    *(
+        Bad(f"{c}-end-before-start", run_case(c, start="2025-03-02", end="2025-03-01"), "end", ("after",))
+        for c in EVERY_OPERATOR
+    ),
+    *(
+        Bad(f"{c}-start-not-a-date", run_case(c, start="next tuesday"), "start", ("ISO",))
+        for c in EVERY_OPERATOR
+    ),
     # -- Insider WhatsApp ----------------------------------------------------------------------
-    Bad("overall-status", run_case("insider_whatsapp.overall", campaign_filter={"statuses": ["running"]}), "campaign_filter.statuses", ("active", "completed")),
-    Bad("overall-type-id", run_case("insider_whatsapp.overall", campaign_filter={"campaign_type_ids": [4]}), "campaign_filter.campaign_type_ids", ("1, 2, 3, 5, 6",)),
-    Bad("overall-filter-key", run_case("insider_whatsapp.overall", campaign_filter={"channel": "sms"}), "campaign_filter", ("campaign_type_ids", "show_architect")),
-    Bad("overall-tag", run_case("insider_whatsapp.overall", campaign_filter={"tags": [1.5]}), "campaign_filter.tags", ("string or integer",)),
-    Bad("overall-show-architect", run_case("insider_whatsapp.overall", campaign_filter={"show_architect": "yes"}), "campaign_filter.show_architect", ("true or false",)),
-    Bad("overall-filter-type", run_case("insider_whatsapp.overall", campaign_filter="statuses=all"), "campaign_filter", ("dict",)),
-    Bad("transactional-accounts-string", run_case("insider_whatsapp.transactional", accounts="+905000000001"), "accounts", ("list",)),
-    Bad("transactional-account-empty", run_case("insider_whatsapp.transactional", accounts=[" "]), "accounts[0]", ("phone number",)),
-    Bad("transactional-before-2018", run_case("insider_whatsapp.transactional", start="2017-12-01", end="2018-01-02"), "start", ("2018-01-01",)),
-    Bad("hook-overall-start-time", hook_call(InsiderWhatsAppHook, lambda h: h.overall_statistics(12345, 1_700_000_000)), "start_time", ("10-digit unix timestamp",)),
-    Bad("hook-overall-range", hook_call(InsiderWhatsAppHook, lambda h: h.overall_statistics(1_600_000_000, 1_700_000_000)), "start_time", ("1 year",)),
+    Bad(
+        "overall-status",
+        run_case("insider_whatsapp.overall", campaign_filter={"statuses": ["running"]}),
+        "campaign_filter.statuses",
+        ("active", "completed"),
+    ),
+    Bad(
+        "overall-type-id",
+        run_case("insider_whatsapp.overall", campaign_filter={"campaign_type_ids": [4]}),
+        "campaign_filter.campaign_type_ids",
+        ("1, 2, 3, 5, 6",),
+    ),
+    Bad(
+        "overall-filter-key",
+        run_case("insider_whatsapp.overall", campaign_filter={"channel": "sms"}),
+        "campaign_filter",
+        ("campaign_type_ids", "show_architect"),
+    ),
+    Bad(
+        "overall-tag",
+        run_case("insider_whatsapp.overall", campaign_filter={"tags": [1.5]}),
+        "campaign_filter.tags",
+        ("string or integer",),
+    ),
+    Bad(
+        "overall-show-architect",
+        run_case("insider_whatsapp.overall", campaign_filter={"show_architect": "yes"}),
+        "campaign_filter.show_architect",
+        ("true or false",),
+    ),
+    Bad(
+        "overall-filter-type",
+        run_case("insider_whatsapp.overall", campaign_filter="statuses=all"),
+        "campaign_filter",
+        ("dict",),
+    ),
+    Bad(
+        "transactional-accounts-string",
+        run_case("insider_whatsapp.transactional", accounts="+905000000001"),
+        "accounts",
+        ("list",),
+    ),
+    Bad(
+        "transactional-account-empty",
+        run_case("insider_whatsapp.transactional", accounts=[" "]),
+        "accounts[0]",
+        ("phone number",),
+    ),
+    Bad(
+        "transactional-before-2018",
+        run_case("insider_whatsapp.transactional", start="2017-12-01", end="2018-01-02"),
+        "start",
+        ("2018-01-01",),
+    ),
+    Bad(
+        "hook-overall-start-time",
+        hook_call(InsiderWhatsAppHook, lambda h: h.overall_statistics(12345, 1_700_000_000)),
+        "start_time",
+        ("10-digit unix timestamp",),
+    ),
+    Bad(
+        "hook-overall-range",
+        hook_call(InsiderWhatsAppHook, lambda h: h.overall_statistics(1_600_000_000, 1_700_000_000)),
+        "start_time",
+        ("1 year",),
+    ),
     # -- Insider Web Push ---------------------------------------------------------------------
-    Bad("webpush-campaign-ids", run_case("insider_webpush.campaign_metrics", campaign_ids="all"), "campaign_ids", ("numeric campaign IDs",)),
-    Bad("webpush-campaign-id", run_case("insider_webpush.campaign_metrics", campaign_ids=["10001", "x"]), "campaign_ids[1]", ("numeric campaign ID",)),
-    Bad("webpush-on-missing", run_case("insider_webpush.campaign_metrics", on_missing_campaign="ignore"), "on_missing_campaign", ("fail", "skip")),
-    Bad("webpush-partner-id", run_case("insider_webpush.campaign_metrics", partner_id=" "), "partner_id", ("non-empty string",)),
-    Bad("hook-webpush-date", hook_call(InsiderWebPushHook, lambda h: h.campaign_metrics("10001", "01/03/2025", "2025-03-02")), "start_date", ("YYYY-MM-DD",)),
-    Bad("hook-webpush-campaign", hook_call(InsiderWebPushHook, lambda h: h.campaign_metrics("abc", "2025-03-01", "2025-03-02")), "campaign_id", ("numeric campaign ID",)),
+    Bad(
+        "webpush-campaign-ids",
+        run_case("insider_webpush.campaign_metrics", campaign_ids="all"),
+        "campaign_ids",
+        ("numeric campaign IDs",),
+    ),
+    Bad(
+        "webpush-campaign-id",
+        run_case("insider_webpush.campaign_metrics", campaign_ids=["10001", "x"]),
+        "campaign_ids[1]",
+        ("numeric campaign ID",),
+    ),
+    Bad(
+        "webpush-on-missing",
+        run_case("insider_webpush.campaign_metrics", on_missing_campaign="ignore"),
+        "on_missing_campaign",
+        ("fail", "skip"),
+    ),
+    Bad(
+        "webpush-partner-id",
+        run_case("insider_webpush.campaign_metrics", partner_id=" "),
+        "partner_id",
+        ("non-empty string",),
+    ),
+    Bad(
+        "hook-webpush-date",
+        hook_call(InsiderWebPushHook, lambda h: h.campaign_metrics("10001", "01/03/2025", "2025-03-02")),
+        "start_date",
+        ("YYYY-MM-DD",),
+    ),
+    Bad(
+        "hook-webpush-campaign",
+        hook_call(InsiderWebPushHook, lambda h: h.campaign_metrics("abc", "2025-03-01", "2025-03-02")),
+        "campaign_id",
+        ("numeric campaign ID",),
+    ),
     # -- Vonage ------------------------------------------------------------------------------
-    Bad("messaging-granularity", run_case("vonage.messaging", granularity="WEEKLY"), "granularity", ("HALF_HOUR, DAILY, MONTHLY",)),
-    Bad("messaging-product-types", run_case("vonage.messaging", product_types=[1]), "product_types[0]", ("0, 2",)),
-    Bad("messaging-country", run_case("vonage.messaging", country_codes=["USA"]), "country_codes[0]", ("two-letter",)),
+    Bad(
+        "messaging-granularity",
+        run_case("vonage.messaging", granularity="WEEKLY"),
+        "granularity",
+        ("HALF_HOUR, DAILY, MONTHLY",),
+    ),
+    Bad(
+        "messaging-product-types",
+        run_case("vonage.messaging", product_types=[1]),
+        "product_types[0]",
+        ("0, 2",),
+    ),
+    Bad(
+        "messaging-country",
+        run_case("vonage.messaging", country_codes=["USA"]),
+        "country_codes[0]",
+        ("two-letter",),
+    ),
     Bad("messaging-waba", run_case("vonage.messaging", waba_id="waba-1"), "waba_id", ("numeric ID",)),
-    Bad("messaging-concurrency", run_case("vonage.messaging", max_concurrency=0), "max_concurrency", (">= 1",)),
-    Bad("messaging-lookback", run_case("vonage.messaging", start=days_ago(120)), "start", ("90-day lookback",)),
-    Bad("template-ids-empty", run_case("vonage.template", template_ids=[]), "template_ids", ("at least one",)),
-    Bad("template-metric", run_case("vonage.template", metric_types=["OPENED"]), "metric_types[0]", ("SENT, DELIVERED, READ, CLICKED",)),
-    Bad("template-granularity", run_case("vonage.template", granularity="MONTHLY"), "granularity", ("DAILY",)),
-    Bad("pricing-dimension", run_case("vonage.pricing", dimensions=["CITY"]), "dimensions[0]", ("PRICING_CATEGORY, PRICING_TYPE, COUNTRY, PHONE, TIER",)),
+    Bad(
+        "messaging-concurrency", run_case("vonage.messaging", max_concurrency=0), "max_concurrency", (">= 1",)
+    ),
+    Bad(
+        "messaging-lookback", run_case("vonage.messaging", start=days_ago(120)), "start", ("90-day lookback",)
+    ),
+    Bad(
+        "template-ids-empty", run_case("vonage.template", template_ids=[]), "template_ids", ("at least one",)
+    ),
+    Bad(
+        "template-metric",
+        run_case("vonage.template", metric_types=["OPENED"]),
+        "metric_types[0]",
+        ("SENT, DELIVERED, READ, CLICKED",),
+    ),
+    Bad(
+        "template-granularity", run_case("vonage.template", granularity="MONTHLY"), "granularity", ("DAILY",)
+    ),
+    Bad(
+        "pricing-dimension",
+        run_case("vonage.pricing", dimensions=["CITY"]),
+        "dimensions[0]",
+        ("PRICING_CATEGORY, PRICING_TYPE, COUNTRY, PHONE, TIER",),
+    ),
     Bad("pricing-tier", run_case("vonage.pricing", tiers=["cheap"]), "tiers[0]", ("lower:upper",)),
-    Bad("pricing-phone", run_case("vonage.pricing", phone_numbers=["call me"]), "phone_numbers[0]", ("E.164",)),
-    Bad("vonage-lookback-extra", with_extras("vonage.messaging", lookback_days="ninety"), "lookback_days", (">= 1",)),
-    Bad("vonage-jwt-half", with_extras("vonage.messaging", application_id="app-1"), "private_key", ("application_id",)),
-    Bad("hook-vonage-template-batch", hook_call(VonageWhatsAppHook, lambda h: h.iter_template_analytics(VONAGE_WABA_ID, DAY, DAY, [str(n) for n in range(11)])), "template_ids", ("at most 10",)),
-    Bad("enable-insights-waba", lambda sb, connect: VonageEnableInsightsOperator(task_id="e", waba_id="my waba", vonage_conn_id=connect("vonage_whatsapp")).execute(MINIMAL_CONTEXT), "waba_id", ("numeric ID",)),
-    Bad("sensor-template-id", lambda sb, connect: VonageInsightsSensor(task_id="s", waba_id=VONAGE_WABA_ID, template_id="welcome", vonage_conn_id=connect("vonage_whatsapp")).poke(MINIMAL_CONTEXT), "template_ids[0]", ("numeric template ID",)),
+    Bad(
+        "pricing-phone", run_case("vonage.pricing", phone_numbers=["call me"]), "phone_numbers[0]", ("E.164",)
+    ),
+    Bad(
+        "vonage-lookback-extra",
+        with_extras("vonage.messaging", lookback_days="ninety"),
+        "lookback_days",
+        (">= 1",),
+    ),
+    Bad(
+        "vonage-jwt-half",
+        with_extras("vonage.messaging", application_id="app-1"),
+        "private_key",
+        ("application_id",),
+    ),
+    Bad(
+        "hook-vonage-template-batch",
+        hook_call(
+            VonageWhatsAppHook,
+            lambda h: h.iter_template_analytics(VONAGE_WABA_ID, DAY, DAY, [str(n) for n in range(11)]),
+        ),
+        "template_ids",
+        ("at most 10",),
+    ),
+    Bad(
+        "enable-insights-waba",
+        lambda sb, connect: VonageEnableInsightsOperator(
+            task_id="e", waba_id="my waba", vonage_conn_id=connect("vonage_whatsapp")
+        ).execute(MINIMAL_CONTEXT),
+        "waba_id",
+        ("numeric ID",),
+    ),
+    Bad(
+        "sensor-template-id",
+        lambda sb, connect: VonageInsightsSensor(
+            task_id="s",
+            waba_id=VONAGE_WABA_ID,
+            template_id="welcome",
+            vonage_conn_id=connect("vonage_whatsapp"),
+        ).poke(MINIMAL_CONTEXT),
+        "template_ids[0]",
+        ("numeric template ID",),
+    ),
     # -- Kaleyra -----------------------------------------------------------------------------
     Bad("kaleyra-granularity", run_case("kaleyra.template", granularity="WEEKLY"), "granularity", ("DAILY",)),
-    Bad("kaleyra-product-type", run_case("kaleyra.template", product_type="SMS"), "product_type", ("CLOUD_API", "MARKETING_MESSAGES_LITE_API")),
-    Bad("kaleyra-metric", run_case("kaleyra.template", metric_types=["OPENED"]), "metric_types", ("SENT", "REPLIED")),
+    Bad(
+        "kaleyra-product-type",
+        run_case("kaleyra.template", product_type="SMS"),
+        "product_type",
+        ("CLOUD_API", "MARKETING_MESSAGES_LITE_API"),
+    ),
+    Bad(
+        "kaleyra-metric",
+        run_case("kaleyra.template", metric_types=["OPENED"]),
+        "metric_types",
+        ("SENT", "REPLIED"),
+    ),
     Bad("kaleyra-limit", run_case("kaleyra.template", limit=0), "limit", ("positive",)),
-    Bad("kaleyra-batch", run_case("kaleyra.template", templates_per_request=0), "templates_per_request", ("positive",)),
+    Bad(
+        "kaleyra-batch",
+        run_case("kaleyra.template", templates_per_request=0),
+        "templates_per_request",
+        ("positive",),
+    ),
     Bad("kaleyra-waba", run_case("kaleyra.template", waba_id="a/b"), "waba_id", ("'/'",)),
-    Bad("kaleyra-template-ids", run_case("kaleyra.template", template_ids=[]), "template_ids", ("at least one",)),
+    Bad(
+        "kaleyra-template-ids",
+        run_case("kaleyra.template", template_ids=[]),
+        "template_ids",
+        ("at least one",),
+    ),
     Bad("kaleyra-lookback", run_case("kaleyra.template", start=days_ago(100)), "start", ("90-day lookback",)),
     Bad("kaleyra-pod", with_extras("kaleyra.template", pod="us"), "pod", ("in, sg, eu", "na")),
+    Bad(
+        "hook-kaleyra-product-type",
+        hook_call(
+            KaleyraWhatsAppHook,
+            lambda h: h.template_analytics_request(KALEYRA_WABA_ID, ["1"], DAY, DAY, product_type="SMS"),
+        ),
+        "product_type",
+        ("CLOUD_API", "MARKETING_MESSAGES_LITE_API"),
+    ),
     # -- connection extras of the shared client, one per hook ---------------------------------
-    Bad("insider-rate-limit", with_extras("insider_whatsapp.overall", rate_limit="fast"), "rate_limit", ("number",)),
-    Bad("webpush-timeout", with_extras("insider_webpush.campaign_metrics", timeout=0), "timeout", ("positive",)),
+    Bad(
+        "insider-rate-limit",
+        with_extras("insider_whatsapp.overall", rate_limit="fast"),
+        "rate_limit",
+        ("number",),
+    ),
+    Bad(
+        "webpush-timeout",
+        with_extras("insider_webpush.campaign_metrics", timeout=0),
+        "timeout",
+        ("positive",),
+    ),
     Bad("vonage-max-retries", with_extras("vonage.pricing", max_retries=-1), "max_retries", ("0 or more",)),
-    Bad("kaleyra-backoff", with_extras("kaleyra.template", backoff_initial=-1), "backoff_initial", ("positive",)),
+    Bad(
+        "kaleyra-backoff",
+        with_extras("kaleyra.template", backoff_initial=-1),
+        "backoff_initial",
+        ("positive",),
+    ),
 ]
 
 

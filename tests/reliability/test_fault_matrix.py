@@ -86,7 +86,11 @@ def test_a_fault_that_passes_leaves_output_byte_identical(
     assert len(sandbox.requests) == reference.requests + 1
     if fault is Fault.RATE_LIMIT:  # the same request again, after the 429's Retry-After (1 s)
         (hit,) = faulted
-        retry = next(r for r in sandbox.requests if r is not hit and same_request(r, hit) and r.received_at > hit.received_at)
+        retry = next(
+            r
+            for r in sandbox.requests
+            if r is not hit and same_request(r, hit) and r.received_at > hit.received_at
+        )
         assert retry.received_at - hit.received_at >= 0.95
     TALLY["byte_identical"] += 1
 
@@ -145,7 +149,12 @@ def test_through_dag_test_a_middle_page_fault_is_recovered_then_a_persistent_one
     monkeypatch.setenv(*case.connection_env(sandbox, **extras_for(fault)).popitem())
     inject(sandbox, case, fault, reference.requests // 2, times=1)
     out = tmp_path / "recovered"
-    run = run_task(case.operator, dag_id=f"reliability_{case_id.replace('.', '_')}", destination=destination(out), **kwargs)
+    run = run_task(
+        case.operator,
+        dag_id=f"reliability_{case_id.replace('.', '_')}",
+        destination=destination(out),
+        **kwargs,
+    )
     assert run.state == "success", run.error
     assert snapshot(out) == reference.files
     assert tables_of(run.result) == reference.tables
@@ -158,7 +167,12 @@ def test_through_dag_test_a_middle_page_fault_is_recovered_then_a_persistent_one
     previous = tmp_path / "previous"
     shutil.copytree(out, previous)
     inject(sandbox, case, fault, reference.requests // 2, times=None)
-    run = run_task(case.operator, dag_id=f"reliability_{case_id.replace('.', '_')}_x", destination=destination(out), **kwargs)
+    run = run_task(
+        case.operator,
+        dag_id=f"reliability_{case_id.replace('.', '_')}_x",
+        destination=destination(out),
+        **kwargs,
+    )
     assert run.state == "failed"
     assert isinstance(run.error, FAULTS[fault][0]), repr(run.error)
     assert snapshot(out) == snapshot(previous)

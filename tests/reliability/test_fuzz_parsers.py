@@ -18,7 +18,13 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_wa_analytics.client import ApiClient, ApiResponse, ClientSettings, PageRequest, extract_error
+from airflow_provider_wa_analytics.client import (
+    ApiClient,
+    ApiResponse,
+    ClientSettings,
+    PageRequest,
+    extract_error,
+)
 from airflow_provider_wa_analytics.exceptions import MalformedResponseError, PaginationError, WaAnalyticsError
 from airflow_provider_wa_analytics.hooks.insider import InsiderWebPushHook, InsiderWhatsAppHook
 from airflow_provider_wa_analytics.hooks.kaleyra import PAGINATOR as KALEYRA_PAGINATOR
@@ -27,6 +33,7 @@ from airflow_provider_wa_analytics.hooks.vonage import PAGINATOR as VONAGE_PAGIN
 from airflow_provider_wa_analytics.hooks.vonage import VonageWhatsAppHook
 from airflow_provider_wa_analytics.tables import insider_webpush, insider_whatsapp, kaleyra, vonage
 from tests.reliability.cases import CASES_BY_ID, FAST_EXTRAS, MINIMAL_CONTEXT
+from tests.reliability.support import TALLY
 
 BASE = {
     "vendor": "fuzz",
@@ -57,7 +64,9 @@ scalars = (
 )
 json_values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -74,10 +83,13 @@ def consume(parser: Callable[[Any, dict[str, Any]], Iterable[Any]], data: Any) -
 
 
 def parse_or_malformed(parser: Callable[[Any, dict[str, Any]], Iterable[Any]], data: Any) -> None:
+    """Parse ``data``; only MalformedResponseError may come out (anything else fails the test)."""
+    TALLY["fuzz_examples"] += 1
     try:
         consume(parser, data)
+        TALLY["fuzz_parsed"] += 1
     except MalformedResponseError:
-        pass
+        TALLY["fuzz_malformed"] += 1
 
 
 @st.composite
@@ -85,7 +97,13 @@ def mutated(draw: st.DrawFn, sample: Any) -> Any:
     """``sample`` with one node (reached by a random walk) replaced, removed or re-typed."""
 
     def walk(node: Any, depth: int) -> Any:
-        children = list(node.items()) if isinstance(node, dict) else list(enumerate(node)) if isinstance(node, list) else []
+        children = (
+            list(node.items())
+            if isinstance(node, dict)
+            else list(enumerate(node))
+            if isinstance(node, list)
+            else []
+        )
         if not children or depth > 12 or draw(st.integers(0, 5)) == 0:
             return draw(json_values)
         key, child = draw(st.sampled_from(children))
@@ -160,7 +178,9 @@ def test_vendor_error_classifiers_never_raise(data, status, code, message):
         assert result is None or issubclass(result, WaAnalyticsError)
 
 
-HOOKS = [cls("fuzz") for cls in (InsiderWhatsAppHook, InsiderWebPushHook, VonageWhatsAppHook, KaleyraWhatsAppHook)]
+HOOKS = [
+    cls("fuzz") for cls in (InsiderWhatsAppHook, InsiderWebPushHook, VonageWhatsAppHook, KaleyraWhatsAppHook)
+]
 
 
 def make_response(status: int, body: bytes, headers: dict[str, str]) -> requests.Response:
@@ -173,7 +193,9 @@ def make_response(status: int, body: bytes, headers: dict[str, str]) -> requests
     return resp
 
 
-CLIENT = ApiClient(ClientSettings("http://127.0.0.1:1"), vendor="fuzz", auth=None, secrets=["SECRET-canary-123"])
+CLIENT = ApiClient(
+    ClientSettings("http://127.0.0.1:1"), vendor="fuzz", auth=None, secrets=["SECRET-canary-123"]
+)
 
 
 @given(
@@ -183,7 +205,9 @@ CLIENT = ApiClient(ClientSettings("http://127.0.0.1:1"), vendor="fuzz", auth=Non
         json_values.map(lambda v: json.dumps(v).encode()[: max(0, len(json.dumps(v)) // 2)]),
         st.binary(max_size=40),
     ),
-    retry_after=st.none() | st.text(max_size=30) | st.sampled_from(["0", "1", "-5", "Wed, 21 Oct 2015 07:28:00 GMT"]),
+    retry_after=st.none()
+    | st.text(max_size=30)
+    | st.sampled_from(["0", "1", "-5", "Wed, 21 Oct 2015 07:28:00 GMT"]),
 )
 def test_any_answer_becomes_a_response_or_a_typed_error(status, body, retry_after):
     headers = {} if retry_after is None else {"Retry-After": retry_after}
@@ -218,7 +242,9 @@ links = st.builds(
 @given(
     data=json_values.filter(lambda v: not bracketed(v))
     | st.fixed_dictionaries({"paging": st.fixed_dictionaries({"next": links})})
-    | st.fixed_dictionaries({"_links": st.fixed_dictionaries({"next": st.fixed_dictionaries({"href": links})})})
+    | st.fixed_dictionaries(
+        {"_links": st.fixed_dictionaries({"next": st.fixed_dictionaries({"href": links})})}
+    )
 )
 def test_any_next_page_is_a_request_on_the_connections_host_or_a_typed_error(paginator, data):
     page = ApiResponse(200, "http://127.0.0.1:1/v1/fuzz", b"", data)

@@ -37,7 +37,6 @@ from airflow_provider_wa_analytics.sensors.vonage import VonageInsightsSensor
 from airflow_provider_wa_analytics.testing import (
     INSIDER_WHATSAPP_INACTIVE_KEY,
     INSIDER_WHATSAPP_IP_RESTRICTED_KEY,
-    INSIDER_WHATSAPP_KEY,
     INSIDER_WHATSAPP_NO_TRANSACTIONAL_KEY,
     Fault,
 )
@@ -214,7 +213,12 @@ def test_every_error_path_shows_no_credential(sandbox, use_connection, case, fau
 VENDOR_ERRORS = [
     ("insider_whatsapp.overall", {"password": INSIDER_WHATSAPP_IP_RESTRICTED_KEY}, {}, ForbiddenError),
     ("insider_whatsapp.overall", {"password": INSIDER_WHATSAPP_INACTIVE_KEY}, {}, ForbiddenError),
-    ("insider_whatsapp.transactional", {"password": INSIDER_WHATSAPP_NO_TRANSACTIONAL_KEY}, {}, ForbiddenError),
+    (
+        "insider_whatsapp.transactional",
+        {"password": INSIDER_WHATSAPP_NO_TRANSACTIONAL_KEY},
+        {},
+        ForbiddenError,
+    ),
     ("insider_webpush.campaign_metrics", {}, {"campaign_ids": ["99999999"]}, NotFoundError),
     (
         "insider_webpush.campaign_metrics",
@@ -229,7 +233,12 @@ VENDOR_ERRORS = [
     ("kaleyra.template", {}, {"waba_id": KALEYRA_OTHER_VERSION_WABA_ID}, AuthenticationError),
     ("kaleyra.template", {}, {"waba_id": KALEYRA_NO_INSIGHTS_WABA_ID}, InsightsNotEnabledError),
     ("kaleyra.template", {}, {"waba_id": KALEYRA_SERVER_ERROR_WABA_ID}, ServerError),
-    ("kaleyra.template", {}, {"template_ids": [str(n) for n in range(11)], "templates_per_request": 11}, ValidationError),
+    (
+        "kaleyra.template",
+        {},
+        {"template_ids": [str(n) for n in range(11)], "templates_per_request": 11},
+        ValidationError,
+    ),
 ]
 
 
@@ -238,7 +247,9 @@ VENDOR_ERRORS = [
     VENDOR_ERRORS,
     ids=[f"{c}-{e.__name__}-{i}" for i, (c, _, _, e) in enumerate(VENDOR_ERRORS)],
 )
-def test_vendor_errors_show_no_credential(sandbox, use_connection, case_id, fields, kwargs, error, caplog, capfd):
+def test_vendor_errors_show_no_credential(
+    sandbox, use_connection, case_id, fields, kwargs, error, caplog, capfd
+):
     case = CASES_BY_ID[case_id]
     case.prepare(sandbox)
     conn = use_connection(case, **fields)
@@ -264,7 +275,7 @@ def test_a_vonage_private_key_that_does_not_load_never_shows(sandbox, use_connec
     case = CASES_BY_ID["vonage.messaging"]
     case.prepare(sandbox)
     bad_key = f"-----BEGIN PRIVATE KEY-----\n{CANARY}{'A' * 60}\n-----END PRIVATE KEY-----\n"
-    conn = use_connection(case, login=None, password=None, extra={"application_id": "app", "private_key": bad_key})
+    use_connection(case, login=None, password=None, extra={"application_id": "app", "private_key": bad_key})
     with capture(caplog, capfd):
         run = execute(case.build(), InvalidParameterError)
     assert sandbox.requests == []
@@ -284,11 +295,15 @@ def test_vonage_enable_insights_and_sensor_show_no_credential(
     sensor = VonageInsightsSensor(
         task_id="sensor", waba_id=waba_id, template_id="458951126200001", vonage_conn_id=case.conn_id
     )
-    for op in (enable, sensor):
+    calls = (
+        (enable, lambda: enable.execute(MINIMAL_CONTEXT)),
+        (sensor, lambda: sensor.poke(MINIMAL_CONTEXT)),
+    )
+    for op, call in calls:
         with capture(caplog, capfd):
             run = Run(rendered=render(op))
             try:
-                run.result = op.execute(MINIMAL_CONTEXT) if op is enable else op.poke(MINIMAL_CONTEXT)
+                run.result = call()
             except WaAnalyticsError as exc:
                 run.error = exc
         assert (run.error is not None) == fails, run.error
@@ -297,7 +312,9 @@ def test_vonage_enable_insights_and_sensor_show_no_credential(
 
 # -- through dag.test: the rendered fields Airflow stores, and the task log ------------------------
 @pytest.mark.usefixtures("airflow_db", "canary_insider_key")
-@pytest.mark.parametrize("case", [c for c in CASES if c.id in {"insider_whatsapp.overall", "kaleyra.template"}], ids=str)
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.id in {"insider_whatsapp.overall", "kaleyra.template"}], ids=str
+)
 @pytest.mark.parametrize("rejected", [False, True], ids=["valid", "rejected"])
 def test_through_dag_test_no_credential_in_stored_fields_xcom_or_logs(
     sandbox, use_connection, case, rejected, caplog, capfd
@@ -319,7 +336,7 @@ def stored_rendered_fields(dag_id: str) -> dict[str, Any]:
     from airflow.models.renderedtifields import RenderedTaskInstanceFields
     from airflow.settings import Session
 
-    with Session() as session:
+    with Session() as session:  # type: ignore[misc]
         rows = session.query(RenderedTaskInstanceFields).filter_by(dag_id=dag_id).all()
         return {f"{row.task_id}:{row.run_id}": row.rendered_fields for row in rows}
 
