@@ -4,7 +4,8 @@ Runs unchanged against the real Kaleyra API (a ``kaleyra_whatsapp`` connection: 
 as password, extra ``pod``) or against the sandbox (the same connection with ``host`` set to the sandbox
 URL). The WABA and the template ids come from the Airflow Variables ``kaleyra_waba_id`` and
 ``kaleyra_template_ids`` (comma-separated or a JSON list). Objects land under the Variable
-``wa_analytics_prefix`` (default ``s3://wa-analytics``), one per table and day, so a rerun or backfill
+``wa_analytics_gcs_prefix`` (default ``gs://wa-analytics``, through ``google_cloud_default``),
+one per table and day, so a rerun or backfill
 of a day replaces that day's objects. Backfills reach back 90 days at most (Kaleyra's lookback).
 """
 
@@ -20,7 +21,7 @@ try:
 except ImportError:  # Airflow 2
     from airflow import DAG
 
-PREFIX = "{{ var.value.get('wa_analytics_prefix', 's3://wa-analytics') }}"
+PREFIX = "{{ var.value.get('wa_analytics_gcs_prefix', 'gs://wa-analytics') }}"
 
 with DAG(
     dag_id="kaleyra_whatsapp_template_analytics",

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 import pendulum  # noqa: E402
 
 from airflow_provider_wa_analytics.testing import Sandbox  # noqa: E402
+from airflow_provider_wa_analytics.testing.kaleyra import KALEYRA_WABA_ID  # noqa: E402
 from airflow_provider_wa_analytics.testing.vonage import VONAGE_WABA_ID  # noqa: E402
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
@@ -73,6 +74,14 @@ def _s3_client(endpoint: str) -> Any:
 def _read_s3(s3: Any, prefix: str) -> dict[str, bytes]:
     listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
     return {o["Key"]: s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for o in listing}
+
+
+def _read_gcs(prefix: str) -> dict[str, bytes]:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    client = storage.Client(project="demo", credentials=AnonymousCredentials())
+    return {b.name: b.download_as_bytes() for b in client.list_blobs(BUCKET, prefix=prefix)}
 
 
 def _rows(key: str, body: bytes) -> list[dict[str, Any]]:
@@ -156,17 +165,31 @@ def check_insider_webpush(sandbox: Sandbox, objects: dict[str, bytes]) -> list[s
     return failures
 
 
+def check_kaleyra(sandbox: Sandbox, objects: dict[str, bytes]) -> list[str]:
+    """Every template has its day, exactly once; button clicks sum to their data point's clicks."""
+    tables = {key.split("/")[-2]: _rows(key, body) for key, body in objects.items()}
+    points = [(r["template_id"], r["start"]) for r in tables["data_points"]]
+    ok = len(points) == len(set(points)) == len(KALEYRA_TEMPLATES)
+    print(
+        f"  data points: {len(points)} rows, {len(set(points))} unique, expected {len(KALEYRA_TEMPLATES)}: "
+        f"{'ok' if ok else 'MISMATCH'}; button clicks: {len(tables['button_clicks'])} rows"
+    )
+    return [] if ok else ["kaleyra data points"]
+
+
 TODAY = pendulum.now("UTC").date().isoformat()
+KALEYRA_TEMPLATES = [f"1317{n:012d}" for n in range(30)]
 VONAGE_TEMPLATES = [str(458951126288900 + i) for i in range(25)]
 
 
 @dataclass
 class DemoDag:
     dag_id: str
-    prefix: str  # where its objects land in the bucket
+    prefix: str  # where its objects land in the bucket (S3, or GCS with gcs=True)
     logical_date: str = LOGICAL_DATE
     conf: dict[str, Any] | None = None
     check: Callable[[Sandbox, dict[str, bytes]], list[str]] | None = None
+    gcs: bool = False
 
 
 DAGS = [
@@ -174,6 +197,8 @@ DAGS = [
     DemoDag("insider_webpush_campaign_metrics", "insider_webpush/", check=check_insider_webpush),
     # Vonage keeps 90 days: the demo pulls the last 80 days before today.
     DemoDag("vonage_whatsapp_analytics", "vonage/", TODAY, {"days": 80}, check_vonage),
+    # Kaleyra also keeps 90 days; its objects land in the GCS emulator.
+    DemoDag("kaleyra_whatsapp_template_analytics", "kaleyra/", TODAY, check=check_kaleyra, gcs=True),
 ]
 
 
@@ -183,6 +208,7 @@ def main() -> int:
     airflow_home.mkdir(parents=True, exist_ok=True)
     s3_server, s3_url = _s3_server()
     gcs_server, gcs_url = _gcs_server()
+    os.environ["STORAGE_EMULATOR_HOST"] = gcs_url  # for reading the results back
     failures: list[str] = []
     # Insights propagate after one probe instead of minutes, so the deferred sensor returns at once.
     with Sandbox(vendor_options={"vonage_whatsapp": {"propagation_requests": 1}}) as sandbox:
@@ -210,6 +236,8 @@ def main() -> int:
             ),
             "STORAGE_EMULATOR_HOST": gcs_url,
             "AIRFLOW_VAR_VONAGE_WABA_ID": VONAGE_WABA_ID,
+            "AIRFLOW_VAR_KALEYRA_WABA_ID": KALEYRA_WABA_ID,
+            "AIRFLOW_VAR_KALEYRA_TEMPLATE_IDS": ",".join(KALEYRA_TEMPLATES),
             "AIRFLOW_VAR_INSIDER_WEBPUSH_CAMPAIGN_IDS": json.dumps(WEBPUSH_CAMPAIGNS),
             "AIRFLOW_VAR_VONAGE_TEMPLATE_IDS": ",".join(VONAGE_TEMPLATES),
             "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
@@ -231,9 +259,10 @@ def main() -> int:
                 print(log_path.read_text()[-3000:])
                 failures.append(dag_id)
                 continue
-            objects = _read_s3(s3, prefix)
+            objects = _read_gcs(prefix) if dag.gcs else _read_s3(s3, prefix)
+            scheme = "gs" if dag.gcs else "s3"
             for key, body in sorted(objects.items()):
-                print(f"  s3://{BUCKET}/{key}  {len(_rows(key, body))} rows, {len(body)} bytes")
+                print(f"  {scheme}://{BUCKET}/{key}  {len(_rows(key, body))} rows, {len(body)} bytes")
             if check:
                 failures += check(sandbox, objects)
     s3_server.stop()

@@ -231,7 +231,7 @@ def test_thirty_templates_over_sixty_days_into_gcs_exactly_once(sandbox, sandbox
 
 
 def test_example_dag_writes_one_object_per_table_for_the_day(sandbox, sandbox_conn, tmp_path, monkeypatch):
-    monkeypatch.setenv("AIRFLOW_VAR_WA_ANALYTICS_PREFIX", tmp_path.as_uri())
+    monkeypatch.setenv("AIRFLOW_VAR_WA_ANALYTICS_GCS_PREFIX", tmp_path.as_uri())
     monkeypatch.setenv("AIRFLOW_VAR_KALEYRA_WABA_ID", KALEYRA_WABA_ID)
     monkeypatch.setenv("AIRFLOW_VAR_KALEYRA_TEMPLATE_IDS", "1317,156,1999")
     day = MIDNIGHT.subtract(days=3)
