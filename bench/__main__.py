@@ -20,7 +20,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from bench.common import Bench, RemoteSandbox, Row, airflow_env, print_table
 
@@ -32,6 +32,21 @@ SECTIONS = {
     "4": "DAG-parse cost",
     "5": "versus HttpOperator",
 }
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything the runs print (Airflow 3 task logs go to stdout) to stderr, so that stdout
+    holds only the table."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def run_section(module: str, bench: Bench) -> list[Row]:
@@ -50,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
+        stack.enter_context(stdout_to_stderr())
         bench = Bench(args.quick, stack.enter_context(RemoteSandbox()), stack)
         runners: dict[str, Callable[[], list[Row]]] = {
             key: functools.partial(run_section, module, bench) for key, module in MODULES.items()

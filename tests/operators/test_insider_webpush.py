@@ -362,6 +362,7 @@ def test_progress_reads_campaign_n_of_total_with_rate_and_time_left(airflow_run,
     assert "3 campaign(s) at 6000 requests/minute (connection extra `rate_limit`): about 0.0 s" in text
     assert "call 1/3 campaign 10001 (" in text
     last = (
-        r"call 3/3 campaign 10003 \(.*\): page 1, 9 rows \(total 27 rows, 3 pages, [\d.]+ pages/s, about [\d.]+ s left"
+        r"call 3/3 campaign 10003 \(.*\): page 1, 9 rows "
+        r"\(total 27 rows, 3 pages, [\d.]+ pages/s, about [\d.]+ s left"
     )
     assert re.search(last, text)
