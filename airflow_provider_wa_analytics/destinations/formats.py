@@ -51,17 +51,10 @@ class _Sink:
         self._file.close()
 
 
-class TableWriter:
-    """Normalized rows of one table, in its column order. Keys outside the columns are a bug upstream."""
+class _Writer:
+    """What every writer reports: its temp file, the rows and the bytes written before compression."""
 
-    def __init__(self, path: str, table: str, columns: Sequence[str], compress: bool) -> None:
-        if not columns or len(set(columns)) != len(columns):
-            raise ValueError(f"table {table!r}: columns must be a non-empty list of unique names")
-        self.table = table
-        self.columns = list(columns)
-        self._known = frozenset(columns)
-        self._sink = _Sink(path, compress)
-        self._text = self._sink.text()
+    _sink: _Sink
 
     @property
     def path(self) -> str:
@@ -74,6 +67,19 @@ class TableWriter:
     @property
     def bytes_in(self) -> int:
         return self._sink.bytes_in
+
+
+class TableWriter(_Writer):
+    """Normalized rows of one table, in its column order. Keys outside the columns are a bug upstream."""
+
+    def __init__(self, path: str, table: str, columns: Sequence[str], compress: bool) -> None:
+        if not columns or len(set(columns)) != len(columns):
+            raise ValueError(f"table {table!r}: columns must be a non-empty list of unique names")
+        self.table = table
+        self.columns = list(columns)
+        self._known = frozenset(columns)
+        self._sink = _Sink(path, compress)
+        self._text = self._sink.text()
 
     def _check(self, row: Mapping[str, Any]) -> None:
         if not self._known.issuperset(row.keys()):
@@ -132,7 +138,7 @@ class CsvWriter(TableWriter):
         self._sink.rows += 1
 
 
-class RawJsonWriter:
+class RawJsonWriter(_Writer):
     """The vendor bodies byte for byte, as one JSON array: ``[body1,body2]``."""
 
     table = "raw"
@@ -143,18 +149,6 @@ class RawJsonWriter:
         self._stream.write(b"[")
         self._sink.bytes_in = 2  # the brackets
         self._closed = False
-
-    @property
-    def path(self) -> str:
-        return self._sink.path
-
-    @property
-    def rows(self) -> int:
-        return self._sink.rows
-
-    @property
-    def bytes_in(self) -> int:
-        return self._sink.bytes_in
 
     def write(self, body: bytes) -> None:
         if not isinstance(body, (bytes, bytearray, memoryview)):
