@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -202,7 +203,8 @@ def retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     except ValueError:
         from email.utils import parsedate_to_datetime
 
@@ -213,14 +215,22 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 class wait_for_vendor(wait_exponential_jitter):
-    """Exponential backoff with jitter, but never shorter than the vendor's ``Retry-After``."""
+    """Exponential backoff with jitter, never shorter than the vendor's ``Retry-After``, and never
+    longer than the retry time left (``max_retry_time``): a day-long hint does not park a worker."""
+
+    def __init__(self, *, budget: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.budget = budget
 
     def __call__(self, retry_state: RetryCallState) -> float:
-        backoff = super().__call__(retry_state)
+        wait = super().__call__(retry_state)
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
         hint = getattr(exc, "retry_after", None)
-        return max(backoff, float(hint)) if hint is not None else backoff
+        if hint is not None:
+            wait = max(wait, float(hint))
+        left = self.budget - (retry_state.seconds_since_start or 0.0)
+        return max(0.0, min(wait, left))
 
 
 class ApiClient:
@@ -293,11 +303,16 @@ class ApiClient:
         Links that name the vendor's public host are re-pointed at the connection's host (a proxy or
         the sandbox); links to any other host are refused, so credentials never leave the connection.
         """
-        parts = urlsplit(url)
+        from airflow_provider_wa_analytics.exceptions import PaginationError
+
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            raise PaginationError(
+                f"The vendor sent an unusable link {url[:200]!r}.", vendor=self.vendor
+            ) from None
         if parts.scheme or parts.netloc:
             if parts.netloc.lower() not in self.allowed_hosts:
-                from airflow_provider_wa_analytics.exceptions import PaginationError
-
                 raise PaginationError(
                     f"Refusing to follow a link to {parts.netloc!r}: only the connection's host "
                     f"{self._base.netloc!r} receives credentials.",
@@ -314,7 +329,12 @@ class ApiClient:
         retrying = Retrying(
             retry=retry_if_exception_type(RetryableError),
             stop=stop_after_attempt(s.max_retries + 1) | stop_after_delay(s.max_retry_time),
-            wait=wait_for_vendor(initial=s.backoff_initial, max=s.backoff_max, jitter=s.backoff_initial),
+            wait=wait_for_vendor(
+                budget=s.max_retry_time,
+                initial=s.backoff_initial,
+                max=s.backoff_max,
+                jitter=s.backoff_initial,
+            ),
             before_sleep=self._log_retry,
             sleep=self._sleep,
             reraise=True,
@@ -349,6 +369,11 @@ class ApiClient:
             raise TransportError(
                 f"{req.method} {urlsplit(url).path} timed out: {type(exc).__name__}", vendor=self.vendor
             ) from None
+        except requests.exceptions.ContentDecodingError:
+            raise MalformedResponseError(
+                f"{req.method} {urlsplit(url).path}: the body does not decode as its Content-Encoding says",
+                vendor=self.vendor,
+            ) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             raise TransportError(
                 f"{req.method} {urlsplit(url).path} failed: {self.scrub(_short(exc))}", vendor=self.vendor
@@ -367,8 +392,8 @@ class ApiClient:
         parse_error: str | None = None
         try:
             data = json.loads(body) if body else None
-        except ValueError as exc:
-            parse_error = str(exc)
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+            parse_error = type(exc).__name__
         if 200 <= resp.status_code < 300:
             if parse_error is not None or data is None:
                 kind = resp.headers.get("Content-Type", "unknown content type")
@@ -459,4 +484,7 @@ def _snippet(body: bytes, limit: int = 120) -> str:
 
 
 def _short(exc: BaseException) -> str:
-    return str(exc).split(" (Caused by")[0][:300] or type(exc).__name__
+    text = str(exc) or type(exc).__name__
+    if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(exc, requests.exceptions.SSLError):
+        return "TLS certificate verification failed: " + text[:300]
+    return text[:400]

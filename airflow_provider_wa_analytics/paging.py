@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from airflow_provider_wa_analytics.client import ApiResponse, PageRequest
 
@@ -73,7 +73,7 @@ class LinkPaginator:
         for path in self.paths:
             link = dig(page.data, path)
             if isinstance(link, str) and link:
-                parts = urlsplit(link)
-                url = link.split("?", 1)[0]
-                return PageRequest(request.method, url, tuple(parse_qsl(parts.query, keep_blank_values=True)))
+                url, _, query = link.partition("?")
+                query = query.split("#", 1)[0]
+                return PageRequest(request.method, url, tuple(parse_qsl(query, keep_blank_values=True)))
         return None

@@ -97,9 +97,15 @@ class WaAnalyticsHook(BaseHook):
                 return cast(raw)
             except (TypeError, ValueError):
                 raise InvalidParameterError(
-                    f"Connection {self.conn_id!r}: extra `{name}` must be a number, got {raw!r}."
+                    f"extra `{name}` must be a number, got {raw!r}."
                 ) from None
 
+        try:
+            return self._settings(number)
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"Connection {self.conn_id!r}: {exc.message}") from None
+
+    def _settings(self, number: Any) -> ClientSettings:
         return ClientSettings(
             base_url=self.base_url(),
             timeout=number("timeout", float, 60.0),

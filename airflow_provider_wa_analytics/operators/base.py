@@ -196,10 +196,11 @@ class WaAnalyticsOperator(BaseOperator):
         def fetch_all(call: Call) -> tuple[Call, list[ApiResponse]]:
             return call, list(self.fetch(hook, call))
 
-        # The first call alone: a bad key or an unknown account then fails after one request, not one
-        # per worker already in flight.
+        # The first call alone, streamed: a bad key or an unknown account then fails after one request,
+        # not one per worker already in flight. The others hold their pages until written (at most
+        # 2 x max_concurrency calls at a time).
         if calls:
-            yield fetch_all(calls[0])
+            yield calls[0], self.fetch(hook, calls[0])
         calls = calls[1:]
         yield from ordered_parallel(fetch_all, calls, self.max_concurrency)
 

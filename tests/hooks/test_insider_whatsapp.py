@@ -184,6 +184,20 @@ def test_retry_after_is_honoured(hook, sandbox):
     assert slept and slept[0] >= 7
 
 
+def test_a_day_long_retry_after_is_capped_by_the_retry_time_left(hook, sandbox):
+    slept: list[float] = []
+    h = hook(max_retry_time=5)
+    h.client._sleep = slept.append
+    sandbox.inject(Fault.RATE_LIMIT, "/v1/statistics/overall", times=1, retry_after=86400)
+    h.overall_statistics(START, END)
+    assert slept and slept[0] <= 5
+
+
+def test_bad_client_extras_name_the_connection(hook):
+    with pytest.raises(InvalidParameterError, match="Connection 'insider_whatsapp_test': `timeout`"):
+        hook(timeout=-1).client  # noqa: B018 - building the client checks the settings
+
+
 def test_client_pacing_keeps_under_the_sandbox_limit(hook, sandbox):
     sandbox.set_rate_limit("insider_whatsapp", 20, per=1.0)
     try:

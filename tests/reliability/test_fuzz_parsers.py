@@ -220,27 +220,20 @@ def test_any_answer_becomes_a_response_or_a_typed_error(status, body, retry_afte
     assert 200 <= status < 300 and isinstance(result, ApiResponse)
 
 
-def bracketed(value: Any) -> bool:
-    """Whether a string of ``value`` holds "[" or "]" (an IPv6-looking host: the escape reported)."""
-    if isinstance(value, str):
-        return "[" in value or "]" in value
-    if isinstance(value, dict):
-        return any(bracketed(k) or bracketed(v) for k, v in value.items())
-    return isinstance(value, list) and any(bracketed(v) for v in value)
-
-
 links = st.builds(
     "{}{}{}".format,
     st.sampled_from(["", "/", "//", "http://", "https://", "ftp://", "javascript:"]),
-    st.sampled_from(["", "127.0.0.1:1", "api.nexmo.com", "api.example.net", "127.0.0.1:1@evil.com", "a b"])
+    st.sampled_from(
+        ["", "127.0.0.1:1", "api.nexmo.com", "api.example.net", "127.0.0.1:1@evil.com", "a b", "]"]
+    )
     | st.text(max_size=12),
     st.sampled_from(["", "/v1/fuzz", "/v2/x?cursor=abc", "?after=1&after=2", "#frag"]) | st.text(max_size=12),
-).filter(lambda link: not bracketed(link))  # a "[" or "]" host escapes as ValueError: reported
+)
 
 
 @pytest.mark.parametrize("paginator", [VONAGE_PAGINATOR, KALEYRA_PAGINATOR], ids=["links", "cursor"])
 @given(
-    data=json_values.filter(lambda v: not bracketed(v))
+    data=json_values
     | st.fixed_dictionaries({"paging": st.fixed_dictionaries({"next": links})})
     | st.fixed_dictionaries(
         {"_links": st.fixed_dictionaries({"next": st.fixed_dictionaries({"href": links})})}

@@ -72,3 +72,33 @@ def test_retry_after():
     assert retry_after_seconds("3") == 3.0
     assert retry_after_seconds(None) is None
     assert retry_after_seconds("garbage") is None
+
+
+def _client(**settings):
+    from airflow_provider_wa_analytics.client import ApiClient
+
+    return ApiClient(ClientSettings(base_url="http://127.0.0.1:1", **settings), vendor="t", auth=None)
+
+
+def test_a_deeply_nested_body_is_malformed_not_a_recursion_error():
+    from types import SimpleNamespace
+
+    from airflow_provider_wa_analytics.client import PageRequest
+    from airflow_provider_wa_analytics.exceptions import MalformedResponseError
+
+    resp = SimpleNamespace(status_code=200, headers={}, url="http://127.0.0.1:1/x", reason="OK")
+    with pytest.raises(MalformedResponseError):
+        _client().to_response(PageRequest("GET", "/x"), resp, b"[" * 100_000 + b"]" * 100_000)
+
+
+@pytest.mark.parametrize("link", ["//]", "http://[::1/x", "https://api.example.net/v1/x"])
+def test_unusable_or_foreign_links_are_pagination_errors(link):
+    from airflow_provider_wa_analytics.exceptions import PaginationError
+
+    with pytest.raises(PaginationError):
+        _client().resolve(link)
+
+
+def test_retry_after_is_never_infinite():
+    assert retry_after_seconds("inf") is None
+    assert retry_after_seconds("nan") is None
