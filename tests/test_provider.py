@@ -65,3 +65,18 @@ def test_importing_operators_does_not_import_cloud_sdks():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_fetching_operator_takes_max_concurrency():
+    from airflow_provider_wa_analytics.exceptions import InvalidParameterError
+    from airflow_provider_wa_analytics.operators.insider import InsiderWebPushCampaignMetricsOperator
+    from airflow_provider_wa_analytics.operators.kaleyra import KaleyraTemplateAnalyticsOperator
+    from airflow_provider_wa_analytics.operators.vonage import VonagePricingAnalyticsOperator
+
+    kaleyra = {"task_id": "k", "waba_id": "1", "template_ids": ["1"]}
+    assert KaleyraTemplateAnalyticsOperator(**kaleyra).max_concurrency == 4
+    assert KaleyraTemplateAnalyticsOperator(**kaleyra, max_concurrency=1).max_concurrency == 1
+    assert VonagePricingAnalyticsOperator(task_id="v", waba_id="1").max_concurrency == 4
+    assert InsiderWebPushCampaignMetricsOperator(task_id="w", campaign_ids=["1"]).max_concurrency == 1
+    with pytest.raises(InvalidParameterError, match="`max_concurrency` must be a whole number >= 1"):
+        KaleyraTemplateAnalyticsOperator(**kaleyra, max_concurrency=0)

@@ -54,6 +54,8 @@ class WaAnalyticsOperator(BaseOperator):
         responses exactly as received.
     :param compression: ``None`` or ``"gzip"``.
     :param xcom_max_bytes: size guard of the XCom result when ``destination`` is omitted.
+    :param max_concurrency: independent calls (batches, date ranges) in flight at once; the pages of
+        one call stay sequential and the connection's rate limit paces them all. Default per operator.
     """
 
     #: Table name -> ordered columns; the README documents each.
@@ -81,9 +83,19 @@ class WaAnalyticsOperator(BaseOperator):
         output_format: str = "jsonl",
         compression: str | None = None,
         xcom_max_bytes: int = 1_048_576,
+        max_concurrency: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.max_concurrency = self.default_concurrency if max_concurrency is None else max_concurrency
+        if (
+            isinstance(self.max_concurrency, bool)
+            or not isinstance(self.max_concurrency, int)
+            or self.max_concurrency < 1
+        ):
+            raise InvalidParameterError(
+                f"`max_concurrency` must be a whole number >= 1, got {self.max_concurrency!r}."
+            )
         self.start = start
         self.end = end
         self.destination = destination
@@ -126,8 +138,8 @@ class WaAnalyticsOperator(BaseOperator):
         }
 
     endpoint: ClassVar[str] = ""
-    #: Independent calls in flight at once (1 = sequential).
-    max_concurrency: int = 1
+    #: Independent calls in flight at once when ``max_concurrency`` is not given (1 = sequential).
+    default_concurrency: ClassVar[int] = 1
 
     # -- shared flow ----------------------------------------------------------------------------
     def _output(self) -> Any:

@@ -51,7 +51,7 @@ class KaleyraTemplateAnalyticsOperator(WaAnalyticsOperator):
     hook_class = KaleyraWhatsAppHook
     conn_id_param = "kaleyra_conn_id"
     #: Batches are independent; their pages stay sequential (one cursor chain per batch).
-    max_concurrency = 4
+    default_concurrency = 4
     template_fields: Sequence[str] = (
         *WaAnalyticsOperator.template_fields,
         "waba_id",

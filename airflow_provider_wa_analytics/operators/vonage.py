@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import pendulum
 
-from airflow_provider_wa_analytics.exceptions import InvalidParameterError
 from airflow_provider_wa_analytics.hooks.vonage import (
     DIMENSIONS,
     GRANULARITIES,
@@ -62,6 +61,7 @@ def date_window(first: dt.date, last: dt.date) -> Window:
 class _VonageAnalyticsOperator(WaAnalyticsOperator):
     hook_class = VonageWhatsAppHook
     conn_id_param = "vonage_conn_id"
+    default_concurrency = 4
     template_fields: Sequence[str] = (*WaAnalyticsOperator.template_fields, "waba_id", "vonage_conn_id")
 
     def __init__(
@@ -69,13 +69,11 @@ class _VonageAnalyticsOperator(WaAnalyticsOperator):
         *,
         waba_id: str,
         vonage_conn_id: str = VonageWhatsAppHook.default_conn_name,
-        max_concurrency: int = 4,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.waba_id = waba_id
         self.vonage_conn_id = vonage_conn_id
-        self.max_concurrency = max_concurrency
 
     def get_hook(self) -> VonageWhatsAppHook:
         # One hook per run: plan() reads the lookback from it and fetch() reuses its client.
@@ -85,9 +83,6 @@ class _VonageAnalyticsOperator(WaAnalyticsOperator):
 
     def validate(self) -> None:
         self._waba_id = check_waba_id(self.waba_id)
-        value = self.max_concurrency
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidParameterError(f"`max_concurrency` must be a whole number >= 1, got {value!r}.")
 
     def batches(self) -> list[dict[str, Any]]:
         """The independent request parameters of one date range (several for template batches)."""
