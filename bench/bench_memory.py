@@ -166,6 +166,27 @@ def moto_server() -> Iterator[str]:
         proc.wait(timeout=30)
 
 
+def use_bucket(endpoint: str) -> None:
+    """Point the ``CONN_ID`` connection at the moto server and create ``BUCKET`` there."""
+    os.environ[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = json.dumps(
+        {
+            "conn_type": "aws",
+            "login": "testing",
+            "password": "testing",
+            "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+        }
+    )
+    import boto3
+
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket=BUCKET)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000, 1_000_000])
@@ -180,23 +201,7 @@ def main() -> None:
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="wa-bench-airflow-home-"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     with moto_server() as endpoint:
-        os.environ[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "testing",
-                "password": "testing",
-                "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
-            }
-        )
-        import boto3
-
-        boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        ).create_bucket(Bucket=BUCKET)
+        use_bucket(endpoint)
 
         results = {}
         for n in args.sizes:

@@ -175,23 +175,7 @@ class Bench:
             from bench import bench_memory as bm
 
             endpoint = self.stack.enter_context(bm.moto_server())
-            os.environ[f"AIRFLOW_CONN_{bm.CONN_ID.upper()}"] = json.dumps(
-                {
-                    "conn_type": "aws",
-                    "login": "testing",
-                    "password": "testing",
-                    "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
-                }
-            )
-            import boto3
-
-            boto3.client(
-                "s3",
-                endpoint_url=endpoint,
-                region_name="us-east-1",
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-            ).create_bucket(Bucket=bm.BUCKET)
+            bm.use_bucket(endpoint)
             self._s3 = endpoint
         return self._s3
 
