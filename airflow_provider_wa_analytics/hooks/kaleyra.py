@@ -157,24 +157,14 @@ def check_dates(start_date: dt.date, end_date: dt.date, lookback_days: int, toda
         )
 
 
-def is_insights_not_enabled(error: WaAnalyticsError) -> bool:
-    return INSIGHTS_NOT_ENABLED in f"{error.message} {json.dumps(error.details, default=str)}".lower()
-
-
 @contextmanager
 def _insights_errors() -> Iterator[None]:
-    """Meta's "Template Insights are not available yet" comes as a WA400; raise it as its own error."""
+    """Say what to do when Meta has no template insights for the WABA yet."""
     try:
         yield
-    except ValidationError as exc:
-        if not is_insights_not_enabled(exc):
-            raise
-        raise InsightsNotEnabledError(
-            f"{exc.message} (confirm template analytics for the WABA in WhatsApp Manager, then retry)",
-            vendor=exc.vendor,
-            status=exc.status,
-            code=exc.code,
-            details=exc.details,
+    except InsightsNotEnabledError as exc:
+        raise exc.with_hint(
+            "confirm template analytics for the WABA in WhatsApp Manager, then retry"
         ) from None
 
 
@@ -204,12 +194,19 @@ class KaleyraWhatsAppHook(WaAnalyticsHook):
     default_host = f"https://{POD_DOMAINS[DEFAULT_POD]}"
     default_rate_limit = 10.0  # Kaleyra documents no limit for this API; a polite client-side pace
     error_codes: ClassVar[Mapping[str, type[WaAnalyticsError]]] = {
-        "WA400": ValidationError,  # Meta's own message is in `error`; see _insights_errors
+        "WA400": ValidationError,  # Meta's own message is in `error`; see classify_error
         "RBC001": AuthenticationError,  # "Incorrect SID or API key."
         "WA-401": AuthenticationError,  # "API is not available for given customer"
         "WA401": AuthenticationError,  # WABA not in the account, or on another API version
         "WA-500": ServerError,  # "Please try again later": retried
     }
+
+    def classify_error(
+        self, status: int, code: str | None, message: str | None, details: Any
+    ) -> type[WaAnalyticsError] | None:
+        """Meta's "Template Insights are not available yet" arrives as a WA400: its own error."""
+        text = f"{message} {json.dumps(details, default=str)}".lower()
+        return InsightsNotEnabledError if code == "WA400" and INSIGHTS_NOT_ENABLED in text else None
 
     def __init__(self, kaleyra_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(kaleyra_conn_id, **kwargs)

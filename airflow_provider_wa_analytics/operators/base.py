@@ -113,7 +113,11 @@ class WaAnalyticsOperator(BaseOperator):
 
     # -- to implement ---------------------------------------------------------------------------
     def get_hook(self) -> WaAnalyticsHook:
-        return self.hook_class(getattr(self, self.conn_id_param))
+        """The run's hook, built once: ``plan`` (lookbacks) and ``fetch`` share it and its client."""
+        hook = self.__dict__.get("_hook")
+        if hook is None:
+            hook = self._hook = self.hook_class(getattr(self, self.conn_id_param))
+        return hook
 
     def validate(self) -> None:
         """Check the vendor parameters (after templating, before any request)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_wa_analytics.hooks.kaleyra import (
     MAX_RANGE_DAYS,
@@ -85,12 +85,6 @@ class KaleyraTemplateAnalyticsOperator(WaAnalyticsOperator):
         self.limit = limit
         self.templates_per_request = templates_per_request
         self.kaleyra_conn_id = kaleyra_conn_id
-        self._hook: KaleyraWhatsAppHook | None = None
-
-    def get_hook(self) -> KaleyraWhatsAppHook:
-        if self._hook is None:
-            self._hook = KaleyraWhatsAppHook(self.kaleyra_conn_id)
-        return self._hook
 
     def validate(self) -> None:
         self._waba_id = check_waba_id(self.waba_id)
@@ -108,7 +102,7 @@ class KaleyraTemplateAnalyticsOperator(WaAnalyticsOperator):
 
         Reading the connection's ``lookback_days`` is the only lookup; nothing is sent.
         """
-        lookback = self.get_hook().lookback_days
+        lookback = cast(KaleyraWhatsAppHook, self.get_hook()).lookback_days
         today = self._today = today or dt.datetime.now(dt.timezone.utc).date()
         ranges = window.date_chunks(MAX_RANGE_DAYS)
         for first, last in ranges:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pendulum
 
@@ -75,12 +75,6 @@ class _VonageAnalyticsOperator(WaAnalyticsOperator):
         self.waba_id = waba_id
         self.vonage_conn_id = vonage_conn_id
 
-    def get_hook(self) -> VonageWhatsAppHook:
-        # One hook per run: plan() reads the lookback from it and fetch() reuses its client.
-        if getattr(self, "_hook", None) is None:
-            self._hook = VonageWhatsAppHook(vonage_conn_id=self.vonage_conn_id)
-        return self._hook
-
     def validate(self) -> None:
         self._waba_id = check_waba_id(self.waba_id)
 
@@ -95,7 +89,7 @@ class _VonageAnalyticsOperator(WaAnalyticsOperator):
         if not chunks:
             self.log.info("Window %s contains no UTC midnight, so no day to ask for.", window)
             return []
-        check_lookback(chunks[0][0], self.get_hook().lookback_days, today)
+        check_lookback(chunks[0][0], cast(VonageWhatsAppHook, self.get_hook()).lookback_days, today)
         return [
             Call(
                 label=f"{first}..{last}" + (f" batch {i + 1}" if len(batches) > 1 else ""),
