@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Bench, RemoteSandbox, Row, timed
-from tests.reliability.cases import CASES_BY_ID, MINIMAL_CONTEXT, days_ago
+from airflow_provider_wa_analytics.registry import CASES_BY_ID, MINIMAL_CONTEXT, days_ago
 
 LATENCY = 0.1
 REQUESTS = 40

@@ -59,7 +59,7 @@ def child_operator(n: int) -> None:
 
     from airflow_provider_wa_analytics.operators.kaleyra import KaleyraTemplateAnalyticsOperator
     from airflow_provider_wa_analytics.testing.kaleyra import KALEYRA_WABA_ID
-    from tests.reliability.cases import MINIMAL_CONTEXT, days_ago
+    from airflow_provider_wa_analytics.registry import MINIMAL_CONTEXT, days_ago
 
     S3Hook(aws_conn_id=bm.CONN_ID).get_conn().head_bucket(Bucket=bm.BUCKET)
     baseline = peak_rss_mib()

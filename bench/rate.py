@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Bench, RemoteSandbox, Row, timed
-from tests.reliability.cases import CASES, MINIMAL_CONTEXT, EndpointCase
+from airflow_provider_wa_analytics.registry import CASES, MINIMAL_CONTEXT, EndpointCase
 
 RATE = 20.0
 TARGET = 0.95

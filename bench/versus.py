@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bench import bench_memory as bm
 from bench.common import Bench, Row, peak_rss_mib, run_child
-from tests.reliability.cases import CASES_BY_ID, days_ago
+from airflow_provider_wa_analytics.registry import CASES_BY_ID, days_ago
 
 #: The runs: HttpOperator, then the provider (output format, and max_concurrency after "-").
 WAYS = {

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from functools import cached_property
 from typing import Any, ClassVar
 
+import pendulum
 import requests
 
-from airflow_provider_wa_analytics.client import ApiClient, ClientSettings, PageRequest
+from airflow_provider_wa_analytics.client import ApiClient, ApiResponse, ClientSettings, PageRequest
+from airflow_provider_wa_analytics.endpoints import Call, Endpoint, Query, whole_number
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError, WaAnalyticsError
 from airflow_provider_wa_analytics.version_compat import BaseHook
 
@@ -145,6 +149,66 @@ class WaAnalyticsHook(BaseHook):
 
     def post(self, path: str, body: Any) -> Any:
         return self.client.request(PageRequest("POST", path, json=body))
+
+    # -- running an endpoint: the one way every vendor call is made ----------------------------
+    def complete(self, query: Query) -> Query:
+        """The query with what the connection supplies (an account id in the path, a default)."""
+        return query
+
+    def explained(self, query: Query) -> AbstractContextManager[None]:
+        """A context that adds what a documented error means for this query (hint on the error)."""
+        return nullcontext()
+
+    def check_page(self, endpoint: Endpoint, page: ApiResponse) -> None:
+        """Refuse a 2xx page that says it failed (none by default)."""
+
+    def run(self, query: Query, call: Call) -> Iterator[ApiResponse]:
+        """Every page of one call of ``query``'s endpoint, sent when iterated."""
+        endpoint = query.endpoint
+        first = endpoint.first_request(self.complete(query), call)
+        with self.explained(query):
+            for page in self.client.paginate(first, endpoint.paginator):
+                self.check_page(endpoint, page)
+                yield page
+
+    def run_once(self, endpoint: Endpoint, span: tuple[Any, Any], **arguments: Any) -> Iterator[ApiResponse]:
+        """Every page of one call, for the hook methods users call directly; all checks happen now.
+
+        ``span``: the endpoint's own window fields (dates, or epoch seconds). The operators plan
+        whole windows (legal spans, batches); a span or batch that needs more than one call fails.
+        """
+        query = endpoint.query(arguments)
+        calls = endpoint.plan(
+            query,
+            endpoint.window.of(*span),
+            now=pendulum.now("UTC"),
+            retention_days=self.retention_days(endpoint.retention_days),
+        )
+        if len(calls) != 1:
+            raise InvalidParameterError(
+                f"{endpoint.id}: these arguments need {len(calls)} requests and this method sends one; the "
+                "operator splits long windows and large batches for you."
+            )
+        return self.run(query, calls[0])
+
+    def retention_days(self, default: int | None) -> int | None:
+        """Connection extra ``retention_days`` (the old name ``lookback_days`` is still read)."""
+        raw = self.conn_extra("retention_days")
+        name = "retention_days"
+        if raw is None and self.conn_extra("lookback_days") is not None:
+            raw, name = self.conn_extra("lookback_days"), "lookback_days"
+            warnings.warn(
+                f"Connection {self.conn_id!r}: the extra `lookback_days` is now `retention_days`; "
+                "rename it (the old name is read until 1.0).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        if raw is None:
+            return default
+        try:
+            return whole_number(minimum=1, optional=False)(raw, name)
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"Connection {self.conn_id!r}: extra {exc.message}") from None
 
     # -- Airflow UI -----------------------------------------------------------------------------
     @classmethod

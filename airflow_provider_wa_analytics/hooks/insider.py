@@ -1,16 +1,26 @@
-"""Hooks for Insider One: WhatsApp statistics (``insider_whatsapp``) and Web Push (``insider_webpush``)."""
+"""Insider One (``insider_whatsapp``, ``insider_webpush``): the endpoints, their auth and errors, the hooks."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import requests
 
 from airflow_provider_wa_analytics.client import ApiResponse
+from airflow_provider_wa_analytics.endpoints import (
+    Batches,
+    Dates,
+    Endpoint,
+    Epochs,
+    Param,
+    Query,
+    as_list,
+    id_list,
+    optional_text,
+)
 from airflow_provider_wa_analytics.exceptions import (
     AuthenticationError,
     ForbiddenError,
@@ -22,6 +32,7 @@ from airflow_provider_wa_analytics.exceptions import (
     WaAnalyticsError,
 )
 from airflow_provider_wa_analytics.hooks.base import HeaderAuth, WaAnalyticsHook
+from airflow_provider_wa_analytics.tables import insider_webpush, insider_whatsapp
 
 CAMPAIGN_TYPE_IDS = ("all", 1, 2, 3, 5, 6)
 STATUSES = ("all", "active", "test", "passive", "completed", "failed", "scheduled", "draft", "stop")
@@ -31,47 +42,11 @@ CAMPAIGN_FILTER_KEYS = ("campaign_type_ids", "statuses", "accounts", "tags", "sh
 MAX_RANGE = dt.timedelta(days=365)
 #: The earliest start the transactional endpoint accepts (its documented 422 "time.start").
 TRANSACTIONAL_MIN_START = 1514764800
+ACCOUNTS = id_list(r".*\S.*", "a sender phone number string such as '+905xxxxxxxxx'", kinds=(str,))
+CAMPAIGN_METRICS_PATH = "/v1/statistics/campaign-metrics"
 
 
-def _as_list(value: Any, param: str) -> list[Any]:
-    if isinstance(value, str):
-        raise InvalidParameterError(f"`{param}` must be a list, got the string {value!r}; write [{value!r}].")
-    if not isinstance(value, (list, tuple)):
-        raise InvalidParameterError(f"`{param}` must be a list, got {type(value).__name__}.")
-    return list(value)
-
-
-def check_times(start_time: Any, end_time: Any) -> None:
-    """The documented rules of ``start_time``/``end_time``, in the vendor's words."""
-    for name, value in (("start_time", start_time), ("end_time", end_time)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or not 1_000_000_000 <= value <= 9_999_999_999
-        ):
-            raise InvalidParameterError(f"`{name}` must be a 10-digit unix timestamp, got {value!r}.")
-    if end_time <= start_time:
-        raise InvalidParameterError(
-            f"`end_time` must be greater than start_time ({end_time} <= {start_time})."
-        )
-    if end_time - start_time > MAX_RANGE.total_seconds():
-        raise InvalidParameterError(
-            f"The range from `start_time` to `end_time` cannot exceed 1 year ({MAX_RANGE.days} days); "
-            "the operators split longer windows for you."
-        )
-
-
-def check_accounts(accounts: Any, param: str) -> list[str]:
-    items = _as_list(accounts, param)
-    for i, item in enumerate(items):
-        if not isinstance(item, str) or not item.strip():
-            raise InvalidParameterError(
-                f"`{param}[{i}]` must be a sender phone number string such as '+905xxxxxxxxx', got {item!r}."
-            )
-    return items
-
-
-def check_campaign_filter(campaign_filter: Any) -> dict[str, Any] | None:
+def check_campaign_filter(campaign_filter: Any, param: str = "campaign_filter") -> dict[str, Any] | None:
     """Validate ``campaign_filter`` as the vendor would and return the body to send."""
     if campaign_filter is None or campaign_filter == {}:
         return None
@@ -95,7 +70,7 @@ def check_campaign_filter(campaign_filter: Any) -> dict[str, Any] | None:
     body: dict[str, Any] = {}
     if "campaign_type_ids" in campaign_filter:
         ids = []
-        for value in _as_list(campaign_filter["campaign_type_ids"], "campaign_filter.campaign_type_ids"):
+        for value in as_list(campaign_filter["campaign_type_ids"], "campaign_filter.campaign_type_ids"):
             normal = value
             if isinstance(value, str) and value.strip().isdigit():
                 normal = int(value)
@@ -107,7 +82,7 @@ def check_campaign_filter(campaign_filter: Any) -> dict[str, Any] | None:
             ids.append(normal)
         body["campaign_type_ids"] = ids
     if "statuses" in campaign_filter:
-        statuses = _as_list(campaign_filter["statuses"], "campaign_filter.statuses")
+        statuses = as_list(campaign_filter["statuses"], "campaign_filter.statuses")
         for value in statuses:
             if value not in STATUSES:
                 raise InvalidParameterError(
@@ -116,9 +91,9 @@ def check_campaign_filter(campaign_filter: Any) -> dict[str, Any] | None:
                 )
         body["statuses"] = statuses
     if "accounts" in campaign_filter:
-        body["accounts"] = check_accounts(campaign_filter["accounts"], "campaign_filter.accounts")
+        body["accounts"] = ACCOUNTS(campaign_filter["accounts"], "campaign_filter.accounts")
     if "tags" in campaign_filter:
-        tags = _as_list(campaign_filter["tags"], "campaign_filter.tags")
+        tags = as_list(campaign_filter["tags"], "campaign_filter.tags")
         for i, tag in enumerate(tags):
             if isinstance(tag, bool) or not isinstance(tag, (int, str)) or tag == "":
                 raise InvalidParameterError(
@@ -133,6 +108,64 @@ def check_campaign_filter(campaign_filter: Any) -> dict[str, Any] | None:
             )
         body["show_architect"] = show
     return body
+
+
+
+
+OVERALL = Endpoint(
+    vendor="insider_whatsapp",
+    name="statistics/overall",
+    method="POST",
+    path="/v1/statistics/overall",
+    params=(Param("campaign_filter", check_campaign_filter),),
+    window=Epochs(("start_time", "end_time"), MAX_RANGE),
+    tables=insider_whatsapp.OVERALL_TABLES,
+    rows=insider_whatsapp.overall_tables,
+    provenance={"account": "campaign_filter.accounts"},
+)
+TRANSACTIONAL = Endpoint(
+    vendor="insider_whatsapp",
+    name="statistics/transactional",
+    method="POST",
+    path="/v1/statistics/transactional",
+    params=(Param("accounts", ACCOUNTS),),
+    window=Epochs(
+        ("start_time", "end_time"),
+        MAX_RANGE,
+        earliest=TRANSACTIONAL_MIN_START,
+        earliest_reason="the earliest date Insider One keeps transactional statistics for (its documented "
+        "422 on time.start)",
+    ),
+    tables=insider_whatsapp.TRANSACTIONAL_TABLES,
+    rows=insider_whatsapp.transactional_tables,
+    provenance={"account": "accounts"},
+)
+CAMPAIGN_METRICS = Endpoint(
+    vendor="insider_webpush",
+    name="statistics/campaign-metrics",
+    method="POST",
+    path=CAMPAIGN_METRICS_PATH,
+    params=(
+        Param("partner_id", optional_text, connection=True),
+        Param(
+            "campaign_ids",
+            id_list(r"\d+", "a numeric campaign ID (the builderId, e.g. '11111')"),
+            send_as="campaign_id",
+            encode=lambda ids: ids[0],  # one campaign per request
+        ),
+    ),
+    # One request per campaign for the whole window: the endpoint documents no longest range.
+    window=Dates(("start_date", "end_date")),
+    batch=Batches("campaign_ids", 1),
+    tables=insider_webpush.TABLES,
+    rows=insider_webpush.campaign_metrics_tables,
+    provenance={
+        "partner_id": "partner_id",
+        "campaign_id": "campaign_ids",
+        "start_date": "start_date",
+        "end_date": "end_date",
+    },
+)
 
 
 class InsiderWhatsAppHook(WaAnalyticsHook):
@@ -170,27 +203,13 @@ class InsiderWhatsAppHook(WaAnalyticsHook):
         self, start_time: int, end_time: int, campaign_filter: Mapping[str, Any] | None = None
     ) -> ApiResponse:
         """``POST /v1/statistics/overall``: chart, summary and per-campaign details of a range."""
-        check_times(start_time, end_time)
-        body: dict[str, Any] = {"start_time": start_time, "end_time": end_time}
-        checked = check_campaign_filter(campaign_filter)
-        if checked:
-            body["campaign_filter"] = checked
-        return self.post("/v1/statistics/overall", body)
+        return next(self.run_once(OVERALL, (start_time, end_time), campaign_filter=campaign_filter))
 
     def transactional_statistics(
         self, start_time: int, end_time: int, accounts: list[str] | None = None
     ) -> ApiResponse:
         """``POST /v1/statistics/transactional``: figures of transactional (type 5) campaigns."""
-        check_times(start_time, end_time)
-        if start_time < TRANSACTIONAL_MIN_START:
-            raise InvalidParameterError(
-                f"`start_time` must be at least {TRANSACTIONAL_MIN_START} (2018-01-01T00:00:00Z) for "
-                f"transactional statistics, got {start_time}."
-            )
-        body: dict[str, Any] = {"start_time": start_time, "end_time": end_time}
-        if accounts:
-            body["accounts"] = check_accounts(accounts, "accounts")
-        return self.post("/v1/statistics/transactional", body)
+        return next(self.run_once(TRANSACTIONAL, (start_time, end_time), accounts=accounts))
 
     def check_connection(self) -> None:
         now = int(dt.datetime.now(dt.timezone.utc).timestamp())
@@ -242,6 +261,20 @@ class InsiderWebPushHook(WaAnalyticsHook):
             )
         return str(value).strip()
 
+    def complete(self, query: Query) -> Query:
+        return query.with_values(partner_id=self.partner_id(query["partner_id"]))
+
+    def check_page(self, endpoint: Endpoint, page: ApiResponse) -> None:
+        data = page.data
+        if isinstance(data, Mapping) and data.get("success") is False:
+            # Undocumented, but the body has the flag: a 200 that says it failed is not data.
+            raise WaAnalyticsError(
+                f"POST {endpoint.path} answered {page.status} with success=false: "
+                f"{self.client.scrub(str(data.get('message') or 'no message'))[:300]}",
+                vendor=self.vendor,
+                status=page.status,
+            )
+
     def campaign_metrics(
         self, campaign_id: Any, start_date: Any, end_date: Any, partner_id: str | None = None
     ) -> ApiResponse:
@@ -249,20 +282,11 @@ class InsiderWebPushHook(WaAnalyticsHook):
 
         Raises :class:`NotFoundError` when the campaign does not exist (424).
         """
-        dates = check_date_range(start_date, end_date)
-        campaign = check_campaign_id(campaign_id, "campaign_id")
-        body = {"partner_id": self.partner_id(partner_id), **dates, "campaign_id": campaign}
-        response = self.post(CAMPAIGN_METRICS_PATH, body)
-        data = response.data
-        if isinstance(data, Mapping) and data.get("success") is False:
-            # Undocumented, but the body has the flag: a 200 that says it failed is not data.
-            raise WaAnalyticsError(
-                f"POST {CAMPAIGN_METRICS_PATH} answered {response.status} with success=false: "
-                f"{self.client.scrub(str(data.get('message') or 'no message'))[:300]}",
-                vendor=self.vendor,
-                status=response.status,
+        return next(
+            self.run_once(
+                CAMPAIGN_METRICS, (start_date, end_date), campaign_ids=[campaign_id], partner_id=partner_id
             )
-        return response
+        )
 
     def check_connection(self) -> None:
         """One request for a campaign ID that cannot exist: its 424 "not found" proves the token works."""
@@ -271,59 +295,3 @@ class InsiderWebPushHook(WaAnalyticsHook):
             self.campaign_metrics("0", today, today)
         except NotFoundError:
             return
-
-
-CAMPAIGN_METRICS_PATH = "/v1/statistics/campaign-metrics"
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def check_campaign_id(value: Any, param: str) -> str:
-    """A campaign ID (the numeric ``builderId``) as the string the API takes."""
-    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
-    if not text.isdigit():
-        raise InvalidParameterError(
-            f"`{param}` must be a numeric campaign ID (the builderId, e.g. '11111'), got {value!r}."
-        )
-    return text
-
-
-def check_campaign_ids(value: Any) -> list[str]:
-    """``campaign_ids`` as distinct ID strings in the given order.
-
-    Also accepts the string a template renders a list to (``"['1', '2']"``, ``"[1, 2]"``, ``"1,2"``).
-    """
-    if isinstance(value, str):
-        if not re.fullmatch(r"[\[\]()\s'\",0-9]*", value):
-            raise InvalidParameterError(
-                f"`campaign_ids` must be a list of numeric campaign IDs, got the string {value!r}."
-            )
-        value = re.findall(r"\d+", value)
-    if not isinstance(value, (list, tuple, set, frozenset)):
-        raise InvalidParameterError(
-            f"`campaign_ids` must be a list of numeric campaign IDs, got {type(value).__name__}."
-        )
-    ids = [check_campaign_id(item, f"campaign_ids[{i}]") for i, item in enumerate(value)]
-    return list(dict.fromkeys(ids))
-
-
-def check_date(value: Any, param: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and _DATE.fullmatch(value.strip()):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise InvalidParameterError(f"`{param}` must be a date in YYYY-MM-DD format, got {value!r}.")
-
-
-def check_date_range(start_date: Any, end_date: Any) -> dict[str, str]:
-    """The documented date rules (YYYY-MM-DD, start not after end) as the body's two fields."""
-    start, end = check_date(start_date, "start_date"), check_date(end_date, "end_date")
-    if start > end:
-        raise InvalidParameterError(
-            f"`start_date` ({start.isoformat()}) must not be later than `end_date` ({end.isoformat()})."
-        )
-    return {"start_date": start.isoformat(), "end_date": end.isoformat()}

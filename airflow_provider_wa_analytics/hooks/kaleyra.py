@@ -1,4 +1,4 @@
-"""Hook for Kaleyra WhatsApp template analytics (``kaleyra_whatsapp``), with its parameter checks."""
+"""Kaleyra WhatsApp template analytics (``kaleyra_whatsapp``): the endpoint, its auth and errors, the hook."""
 
 from __future__ import annotations
 
@@ -7,11 +7,25 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import requests
 
 from airflow_provider_wa_analytics.client import ApiResponse, PageRequest
+from airflow_provider_wa_analytics.endpoints import (
+    Batches,
+    Call,
+    Dates,
+    Endpoint,
+    Param,
+    Query,
+    choice,
+    choices,
+    comma_joined,
+    date_window,
+    id_list,
+    identifier,
+    whole_number,
+)
 from airflow_provider_wa_analytics.exceptions import (
     AuthenticationError,
     InsightsNotEnabledError,
@@ -22,7 +36,7 @@ from airflow_provider_wa_analytics.exceptions import (
 )
 from airflow_provider_wa_analytics.hooks.base import HeaderAuth, WaAnalyticsHook
 from airflow_provider_wa_analytics.paging import CursorPaginator
-from airflow_provider_wa_analytics.params import as_list
+from airflow_provider_wa_analytics.tables import kaleyra as tables
 
 #: Pod (connection extra ``pod``) -> API domain, from the vendor's "API Domain and Value" table.
 POD_DOMAINS = {
@@ -36,8 +50,8 @@ GRANULARITIES = ("DAILY",)  # "Only daily is supported in this API."
 METRIC_TYPES = ("SENT", "DELIVERED", "READ", "CLICKED", "REPLIED")
 #: The doc shows only CLOUD_API; Meta's template analytics also serve Marketing Messages Lite.
 PRODUCT_TYPES = ("CLOUD_API", "MARKETING_MESSAGES_LITE_API")
-#: "Data is returned ... with a lookback of up to 90 days." Overridable by the ``lookback_days`` extra.
-DEFAULT_LOOKBACK_DAYS = 90
+#: "Data is returned ... with a lookback of up to 90 days." Overridable by the ``retention_days`` extra.
+DEFAULT_RETENTION_DAYS = 90
 #: Longest date range of one request (Meta's template analytics refuse start/end more than 90 days apart).
 MAX_RANGE_DAYS = 90
 #: Kaleyra documents no maximum; Meta's template_analytics, which it forwards to, takes 10 ids at most.
@@ -53,108 +67,38 @@ PAGINATOR = CursorPaginator(
     ("paging", "cursors", "after"),
     ("data", 0, "paging", "cursors", "after"),
 )
+#: The documented forms: SID ``HXAP16XXXXXX97IN`` (letters and digits), WABA id ``1090XXXXXXXXXXXX``.
+SID = identifier(r"[A-Za-z0-9]{1,64}", "the account SID (letters and digits, e.g. 'HXAP16XXXXXX97IN')")
+WABA_ID = identifier(r"\d{1,32}", "the numeric WhatsApp Business Account id, e.g. '109000000000001'")
 
-
-def _id_list(value: Any, param: str) -> list[str]:
-    """A list of ids from a list, a comma-separated string or a rendered JSON list."""
-    value = as_list(value, param)
-    out: list[str] = []
-    for i, item in enumerate(value):
-        if isinstance(item, bool) or not isinstance(item, (str, int)):
-            raise InvalidParameterError(f"`{param}[{i}]` must be a string or an integer, got {item!r}.")
-        text = str(item).strip()
-        if not text or "," in text:
-            raise InvalidParameterError(
-                f"`{param}[{i}]` must be one non-empty id without commas, got {item!r}."
-            )
-        out.append(text)
-    return out
-
-
-def check_template_ids(template_ids: Any) -> list[str]:
-    """The template ids to request, in order, without duplicates (a duplicate would double its rows)."""
-    ids = list(dict.fromkeys(_id_list(template_ids, "template_ids")))
-    if not ids:
-        raise InvalidParameterError("`template_ids` is mandatory: give at least one WhatsApp template id.")
-    return ids
-
-
-def check_waba_id(waba_id: Any) -> str:
-    if isinstance(waba_id, bool) or not isinstance(waba_id, (str, int)) or not str(waba_id).strip():
-        raise InvalidParameterError(f"`waba_id` must be the WhatsApp Business Account id, got {waba_id!r}.")
-    text = str(waba_id).strip()
-    if "/" in text:
-        raise InvalidParameterError(f"`waba_id` must not contain '/', got {waba_id!r}.")
-    return text
-
-
-def check_granularity(granularity: Any) -> str:
-    value = str(granularity or "").strip().upper()
-    if value not in GRANULARITIES:
-        raise InvalidParameterError(
-            f"`granularity` must be one of {', '.join(GRANULARITIES)}, got {granularity!r}."
-        )
-    return value
-
-
-def check_product_type(product_type: Any) -> str | None:
-    if product_type in (None, ""):
-        return None  # the API then returns Cloud API analytics only
-    value = str(product_type).strip().upper()
-    if value not in PRODUCT_TYPES:
-        raise InvalidParameterError(
-            f"`product_type` must be one of {', '.join(PRODUCT_TYPES)} (or omitted for CLOUD_API), "
-            f"got {product_type!r}."
-        )
-    return value
-
-
-def check_metric_types(metric_types: Any) -> list[str]:
-    """Upper-cased metric types; empty means all of them."""
-    if metric_types in (None, "", []):
-        return []
-    values = [item.upper() for item in _id_list(metric_types, "metric_types")]
-    for value in values:
-        if value not in METRIC_TYPES:
-            raise InvalidParameterError(
-                f"`metric_types`: invalid metric type {value!r}; allowed values are: "
-                f"{', '.join(METRIC_TYPES)}."
-            )
-    return list(dict.fromkeys(values))
-
-
-def check_positive_int(value: Any, param: str, *, optional: bool = True) -> int | None:
-    if value in (None, "") and optional:
-        return None
-    try:
-        number = int(value)
-        if isinstance(value, bool) or str(number) != str(value).strip():
-            raise ValueError
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"`{param}` must be a positive integer, got {value!r}.") from None
-    if number < 1:
-        raise InvalidParameterError(f"`{param}` must be a positive integer, got {value!r}.")
-    return number
-
-
-def check_dates(start_date: dt.date, end_date: dt.date, lookback_days: int, today: dt.date) -> None:
-    """The documented 90-day lookback (UTC days) and an end not before the start."""
-    if end_date < start_date:
-        raise InvalidParameterError(
-            f"`end_date` ({end_date}) must not be before `start_date` ({start_date})."
-        )
-    if (end_date - start_date).days + 1 > MAX_RANGE_DAYS:
-        raise InvalidParameterError(
-            f"`start_date`..`end_date` covers {(end_date - start_date).days + 1} days; one request covers "
-            f"at most {MAX_RANGE_DAYS} (the operator splits longer windows)."
-        )
-    earliest = today - dt.timedelta(days=lookback_days)
-    if start_date < earliest:
-        raise InvalidParameterError(
-            f"`start` ({start_date}) is outside Kaleyra's {lookback_days}-day lookback: template analytics "
-            f"exist from {earliest} (today {today} UTC minus {lookback_days} days) onwards. Move `start` "
-            "on or after that date (backfills of older intervals cannot be served)."
-        )
+TEMPLATE_ANALYTICS = Endpoint(
+    vendor="kaleyra",
+    name="templates_analytics",
+    method="GET",
+    path="/v2/{sid}/whatsapp/{waba_id}/templates_analytics",
+    params=(
+        Param("sid", SID, send_as="{path}", connection=True),
+        Param("waba_id", WABA_ID, send_as="{path}"),
+        Param(
+            "template_ids",
+            id_list(r"[^,\s]{1,128}", "one non-empty template id without commas or spaces", required=True),
+            send_as="whatsapp_template_ids",
+            encode=comma_joined,
+        ),
+        Param("granularity", choice(GRANULARITIES)),
+        Param("product_type", choice(PRODUCT_TYPES, optional=True)),  # omitted: Cloud API only
+        Param("metric_types", choices(METRIC_TYPES), encode=comma_joined),
+        Param("limit", whole_number(optional=True)),
+    ),
+    window=Dates(("start_date", "end_date"), max_days=MAX_RANGE_DAYS),
+    batch=Batches("template_ids", TEMPLATES_PER_REQUEST, size_param="templates_per_request"),
+    paginator=PAGINATOR,
+    tables=tables.TABLES,
+    rows=tables.template_analytics_tables,
+    retention_days=DEFAULT_RETENTION_DAYS,
+    provenance={"waba_id": "waba_id"},
+    default_concurrency=4,
+)
 
 
 @contextmanager
@@ -180,7 +124,7 @@ class KaleyraWhatsAppHook(WaAnalyticsHook):
     """Kaleyra WhatsApp template analytics.
 
     Connection ``kaleyra_whatsapp``: login = SID, password = API key (sent as ``api-key``), extra
-    ``pod`` = ``in`` (default), ``sg``, ``eu`` or ``na``; extra ``lookback_days`` (default 90);
+    ``pod`` = ``in`` (default), ``sg``, ``eu`` or ``na``; extra ``retention_days`` (default 90);
     ``host`` replaces the pod's domain.
 
     :param kaleyra_conn_id: the Airflow connection id.
@@ -228,9 +172,8 @@ class KaleyraWhatsAppHook(WaAnalyticsHook):
         return self.secret(self.connection.login, "login (the account SID)").strip()
 
     @property
-    def lookback_days(self) -> int:
-        days = check_positive_int(self.conn_extra("lookback_days"), "lookback_days")
-        return DEFAULT_LOOKBACK_DAYS if days is None else days
+    def sid(self) -> str:
+        return SID(self.secret(self.connection.login, "login (the account SID)").strip(), "login (the account SID)")
 
     def base_url(self) -> str:
         pod = self.pod  # checked even when `host` overrides it: a typo should not wait for a pod change
@@ -241,45 +184,38 @@ class KaleyraWhatsAppHook(WaAnalyticsHook):
     def get_auth(self) -> requests.auth.AuthBase:
         return _KaleyraAuth("api-key", self.secret(self.connection.password, "password (the API key)"))
 
-    def analytics_path(self, waba_id: str) -> str:
-        return f"/v2/{quote(self.sid, safe='')}/whatsapp/{quote(waba_id, safe='')}/templates_analytics"
+    def complete(self, query: Query) -> Query:
+        return query if query["sid"] else query.with_values(sid=self.sid)
 
-    # -- template analytics ---------------------------------------------------------------------
+    def explained(self, query: Query) -> Any:
+        return _insights_errors()
+
+    # -- template analytics (thin calls to the engine; the operator plans whole windows) ----------
     def template_analytics_request(
         self,
         waba_id: str,
         template_ids: Sequence[str],
         start_date: dt.date,
         end_date: dt.date,
-        *,
-        granularity: str = "DAILY",
-        product_type: str | None = None,
-        metric_types: Sequence[str] | None = None,
-        limit: int | None = None,
-        today: dt.date | None = None,
+        **options: Any,
     ) -> PageRequest:
-        """The first page's request, every parameter checked (lookback included) before anything is sent."""
-        waba_id = check_waba_id(waba_id)
-        ids = check_template_ids(template_ids)
-        check_dates(
-            start_date, end_date, self.lookback_days, today or dt.datetime.now(dt.timezone.utc).date()
+        """The first page's request, every parameter checked (retention included) before anything is sent."""
+        query = TEMPLATE_ANALYTICS.query(
+            {"waba_id": waba_id, "template_ids": template_ids, "granularity": "DAILY", **options}
         )
-        params: list[tuple[str, str]] = [
-            ("whatsapp_template_ids", ",".join(ids)),
-            ("start_date", start_date.isoformat()),
-            ("end_date", end_date.isoformat()),
-            ("granularity", check_granularity(granularity)),
-        ]
-        product = check_product_type(product_type)
-        if product:
-            params.append(("product_type", product))
-        metrics = check_metric_types(metric_types)
-        if metrics:
-            params.append(("metric_types", ",".join(metrics)))
-        page_size = check_positive_int(limit, "limit")
-        if page_size is not None:
-            params.append(("limit", str(page_size)))
-        return PageRequest("GET", self.analytics_path(waba_id), tuple(params))
+        calls = TEMPLATE_ANALYTICS.plan(
+            query,
+            TEMPLATE_ANALYTICS.window.of(start_date, end_date),
+            now=dt.datetime.now(dt.timezone.utc),
+            retention_days=self.retention_days(DEFAULT_RETENTION_DAYS),
+            batch_size=len(query["template_ids"]),
+        )
+        if len(calls) != 1:
+            raise InvalidParameterError(
+                f"`start_date`..`end_date` covers more than {MAX_RANGE_DAYS} days; one request covers at most "
+                f"{MAX_RANGE_DAYS} (the operator splits longer windows)."
+            )
+        return TEMPLATE_ANALYTICS.first_request(self.complete(query), calls[0])
 
     def iter_template_analytics(
         self,
@@ -306,18 +242,11 @@ class KaleyraWhatsAppHook(WaAnalyticsHook):
         the request reach Meta, so a WABA without template insights is reported as such.
         """
         waba_id = self.conn_extra("waba_id")
-        day = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).date().isoformat()
-        probe = PageRequest(
-            "GET",
-            self.analytics_path(check_waba_id(waba_id) if waba_id else PROBE_ID),
-            (
-                ("whatsapp_template_ids", PROBE_ID),
-                ("start_date", day),
-                ("end_date", day),
-                ("granularity", "DAILY"),
-                ("limit", "1"),
-            ),
+        day = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).date()
+        query = TEMPLATE_ANALYTICS.query(
+            {"waba_id": waba_id or PROBE_ID, "template_ids": [PROBE_ID], "granularity": "DAILY", "limit": 1}
         )
+        probe = TEMPLATE_ANALYTICS.first_request(self.complete(query), Call("probe", date_window(day, day)))
         try:
             with _insights_errors():
                 self.client.request(probe)

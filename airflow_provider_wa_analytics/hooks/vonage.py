@@ -1,5 +1,4 @@
-"""Hook for Vonage WhatsApp analytics (``vonage_whatsapp``): messaging, template and pricing analytics,
-enabling insights, and the check the insights sensor and trigger share.
+"""Vonage WhatsApp analytics (``vonage_whatsapp``): the endpoints, their auth and errors, the hook.
 
 Quirks of the vendor document handled here: request dates are ``YYYY-MM-DD`` (end-inclusive), arrays
 go in the query as ``[a,b]`` (the form of the documented ``_links.self`` sample), messaging analytics
@@ -17,11 +16,25 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any
 
 import requests
 
 from airflow_provider_wa_analytics.client import ApiResponse, PageRequest
+from airflow_provider_wa_analytics.endpoints import (
+    Batches,
+    Call,
+    Dates,
+    Endpoint,
+    Param,
+    Query,
+    choice,
+    choices,
+    date_window,
+    id_list,
+    identifier,
+    query_array,
+)
 from airflow_provider_wa_analytics.exceptions import (
     ForbiddenError,
     InsightsNotEnabledError,
@@ -31,10 +44,10 @@ from airflow_provider_wa_analytics.exceptions import (
 )
 from airflow_provider_wa_analytics.hooks.base import WaAnalyticsHook
 from airflow_provider_wa_analytics.paging import LinkPaginator
-from airflow_provider_wa_analytics.params import as_list
+from airflow_provider_wa_analytics.tables import vonage as tables
 
-#: The documented lookback of messaging and template analytics ("a lookback of up to 90 days").
-DEFAULT_LOOKBACK_DAYS = 90
+#: The documented retention of messaging and template analytics ("a lookback of up to 90 days").
+DEFAULT_RETENTION_DAYS = 90
 #: "The maximum difference between the start and end dates is 90 days"; chunks of 90 days inclusive
 #: (a difference of 89) stay inside it, and the same size is used for every endpoint.
 MAX_DAYS = 90
@@ -49,114 +62,83 @@ PRODUCT_TYPES = ("0", "2")
 METRIC_TYPES = ("SENT", "DELIVERED", "READ", "CLICKED")
 DIMENSIONS = ("PRICING_CATEGORY", "PRICING_TYPE", "COUNTRY", "PHONE", "TIER")
 
-_WABA_ID = re.compile(r"^\d{1,32}$")
-_TEMPLATE_ID = re.compile(r"^\d{1,32}$")
-_PHONE = re.compile(r"^\+?\d{5,20}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_TIER = re.compile(r"^\d+:\d*$")
-
 #: Every page: ``paging.next`` (messaging, pricing) or ``_links.next.href`` (template analytics). The
 #: template sample only shows ``_links.self``, whose ``cursor`` is the current page's; only a ``next``
 #: link moves on, and a page without one is the last.
 PAGINATOR = LinkPaginator(("paging", "next"), ("_links", "next", "href"))
 
+BASE_PATH = "/v1/channel-manager/whatsapp/wabas/{waba_id}"
+WABA_ID = Param(
+    "waba_id",
+    identifier(r"\d{1,32}", "the numeric ID of the WhatsApp Business Account, e.g. '345688589250625'"),
+    send_as="{path}",
+)
+TEMPLATE_IDS = id_list(r"\d{1,32}", "a numeric template ID such as '458951126288942'", required=True)
+PHONE_NUMBERS = id_list(r"\+?\d{5,20}", "a phone number in E.164 digits such as '16505550111'")
+COUNTRY_CODES = id_list(r"[A-Z]{2}", "a two-letter country code such as 'US'", upper=True)
+TIERS = id_list(r"\d+:\d*", "a tier as 'lower:upper', e.g. '0:100000'")
+_VONAGE: dict[str, Any] = {
+    "vendor": "vonage",
+    "method": "GET",
+    "window": Dates(("start", "end"), max_days=MAX_DAYS),
+    "paginator": PAGINATOR,
+    "retention_days": DEFAULT_RETENTION_DAYS,
+    "default_concurrency": 4,
+}
 
-# -- parameter checks (no I/O; shared by the hook and the operators) --------------------------------
-def _ids(value: Any, param: str, pattern: re.Pattern[str], example: str) -> list[str]:
-    out: list[str] = []
-    for i, item in enumerate(as_list(value, param)):
-        text = str(item).strip() if isinstance(item, (str, int)) and not isinstance(item, bool) else None
-        if text is None or not pattern.match(text):
-            raise InvalidParameterError(f"`{param}[{i}]` must be {example}, got {item!r}.")
-        if text not in out:  # a duplicate would fetch (and write) the same rows twice
-            out.append(text)
-    return out
-
-
-def check_waba_id(waba_id: Any) -> str:
-    text = str(waba_id).strip() if isinstance(waba_id, (str, int)) and not isinstance(waba_id, bool) else ""
-    if not _WABA_ID.match(text):
-        raise InvalidParameterError(
-            f"`waba_id` must be the numeric ID of the WhatsApp Business Account, e.g. '345688589250625', "
-            f"got {waba_id!r}."
-        )
-    return text
-
-
-def check_choice(value: Any, param: str, allowed: Sequence[str]) -> str:
-    text = str(value).strip().upper() if isinstance(value, str) else value
-    if text not in allowed:
-        raise InvalidParameterError(f"`{param}` must be one of {', '.join(allowed)}, got {value!r}.")
-    return str(text)
-
-
-def check_choices(value: Any, param: str, allowed: Sequence[str]) -> list[str]:
-    out: list[str] = []
-    for i, item in enumerate(as_list(value, param)):
-        text = (
-            str(item).strip().upper() if isinstance(item, (str, int)) and not isinstance(item, bool) else None
-        )
-        if text is None or text not in allowed:
-            raise InvalidParameterError(f"`{param}[{i}]` must be one of {', '.join(allowed)}, got {item!r}.")
-        if text not in out:
-            out.append(text)
-    return out
-
-
-def check_template_ids(value: Any) -> list[str]:
-    ids = _ids(value, "template_ids", _TEMPLATE_ID, "a numeric template ID such as '458951126288942'")
-    if not ids:
-        raise InvalidParameterError("`template_ids` is required: give at least one template ID.")
-    return ids
-
-
-def check_phone_numbers(value: Any) -> list[str]:
-    return _ids(value, "phone_numbers", _PHONE, "a phone number in E.164 digits such as '16505550111'")
-
-
-def check_country_codes(value: Any) -> list[str]:
-    codes = [str(c).strip().upper() if isinstance(c, str) else c for c in as_list(value, "country_codes")]
-    for i, code in enumerate(codes):
-        if not isinstance(code, str) or not _COUNTRY.match(code):
-            raise InvalidParameterError(
-                f"`country_codes[{i}]` must be a two-letter country code such as 'US', got {code!r}."
-            )
-    return list(dict.fromkeys(codes))
-
-
-def check_tiers(value: Any) -> list[str]:
-    return _ids(value, "tiers", _TIER, "a tier as 'lower:upper', e.g. '0:100000'")
-
-
-def check_dates(start: Any, end: Any, lookback_days: int, today: dt.date | None = None) -> None:
-    """The documented date rules: YYYY-MM-DD, start <= end, at most 90 days apart, inside the lookback."""
-    for name, value in (("start", start), ("end", end)):
-        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-            raise InvalidParameterError(f"`{name}` must be a date (sent as YYYY-MM-DD), got {value!r}.")
-    if end < start:
-        raise InvalidParameterError(f"`end` ({end}) must not be before `start` ({start}).")
-    if (end - start).days >= MAX_DAYS:
-        raise InvalidParameterError(
-            f"`start` {start} to `end` {end} spans {(end - start).days + 1} days; one request covers at most "
-            f"{MAX_DAYS} (the documented maximum). The operators split longer windows for you."
-        )
-    check_lookback(start, lookback_days, today)
-
-
-def check_lookback(start: dt.date, lookback_days: int, today: dt.date | None = None) -> None:
-    earliest = (today or dt.datetime.now(dt.timezone.utc).date()) - dt.timedelta(days=lookback_days)
-    if start < earliest:
-        raise InvalidParameterError(
-            f"`start` {start} is outside Vonage's {lookback_days}-day lookback: the earliest date it keeps "
-            f"analytics for is {earliest}. Pick a later start, or raise the connection extra "
-            f"`lookback_days` (default {DEFAULT_LOOKBACK_DAYS}, the documented value) if Vonage extended "
-            "it for your account."
-        )
-
-
-def query_array(values: Sequence[str]) -> str:
-    """An array query value as the documented sample writes it: ``template_ids=[458951126288937]``."""
-    return "[" + ",".join(values) + "]"
+MESSAGING = Endpoint(
+    name="messaging-analytics",
+    path=f"{BASE_PATH}/messaging-analytics",
+    params=(
+        WABA_ID,
+        Param("granularity", choice(GRANULARITIES)),
+        # The document names this filter `phone_number` (singular) for this endpoint.
+        Param("phone_numbers", PHONE_NUMBERS, send_as="phone_number", encode=query_array),
+        Param("product_types", choices(PRODUCT_TYPES), encode=query_array),
+        Param("country_codes", COUNTRY_CODES, encode=query_array),
+    ),
+    tables=tables.MESSAGING_TABLES,
+    rows=tables.messaging_tables,
+    provenance={
+        "waba_id": "waba_id",
+        "phone_numbers": "phone_numbers",
+        "country_codes": "country_codes",
+        "product_types": "product_types",
+    },
+    **_VONAGE,
+)
+TEMPLATE = Endpoint(
+    name="template-analytics",
+    path=f"{BASE_PATH}/template-analytics",
+    params=(
+        WABA_ID,
+        Param("granularity", choice(TEMPLATE_GRANULARITIES)),
+        Param("template_ids", TEMPLATE_IDS, encode=query_array),
+        Param("metric_types", choices(METRIC_TYPES), encode=query_array),
+    ),
+    batch=Batches("template_ids", MAX_TEMPLATE_IDS),
+    tables=tables.TEMPLATE_TABLES,
+    rows=tables.template_tables,
+    provenance={"waba_id": "waba_id"},
+    **_VONAGE,
+)
+PRICING = Endpoint(
+    name="pricing-analytics",
+    path=f"{BASE_PATH}/pricing-analytics",
+    params=(
+        WABA_ID,
+        Param("granularity", choice(GRANULARITIES, optional=True)),
+        Param("phone_numbers", PHONE_NUMBERS, encode=query_array),
+        Param("country_codes", COUNTRY_CODES, encode=query_array),
+        Param("dimensions", choices(DIMENSIONS), encode=query_array),
+        Param("tiers", TIERS, send_as="tier", encode=query_array),  # documented as `tier`
+    ),
+    tables=tables.PRICING_TABLES,
+    rows=tables.pricing_tables,
+    provenance={"waba_id": "waba_id"},
+    **_VONAGE,
+)
+ENABLE_INSIGHTS_PATH = f"{BASE_PATH}/enable_insights"
 
 
 def classify(
@@ -241,7 +223,7 @@ class VonageWhatsAppHook(WaAnalyticsHook):
 
     Connection ``vonage_whatsapp``: login = API key and password = API secret (Basic auth), or extras
     ``application_id`` + ``private_key`` (a JWT signed per request; used when both are set). Extra
-    ``lookback_days`` (default 90, the documented lookback) is how far back a request may start.
+    ``retention_days`` (default 90, the documented lookback) is how far back a request may start.
 
     :param vonage_conn_id: the Airflow connection id.
     """
@@ -254,7 +236,6 @@ class VonageWhatsAppHook(WaAnalyticsHook):
     default_host = "https://api.nexmo.com"
     default_rate_limit = 10.0
     vendor_hosts = ("api.nexmo.com",)
-    base_path: ClassVar[str] = "/v1/channel-manager/whatsapp/wabas"
 
     def __init__(self, vonage_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(vonage_conn_id, **kwargs)
@@ -282,20 +263,6 @@ class VonageWhatsAppHook(WaAnalyticsHook):
             self.secret(conn.password, "password (the API secret)"),
         )
 
-    @property
-    def lookback_days(self) -> int:
-        raw = self.conn_extra("lookback_days", DEFAULT_LOOKBACK_DAYS)
-        try:
-            days = int(raw)
-        except (TypeError, ValueError):
-            days = 0
-        if days < 1 or str(raw).strip() != str(days):
-            raise InvalidParameterError(
-                f"Connection {self.conn_id!r}: extra `lookback_days` must be a whole number of days >= 1, "
-                f"got {raw!r}."
-            )
-        return days
-
     def classify_error(
         self, status: int, code: str | None, message: str | None, details: Any
     ) -> type[WaAnalyticsError] | None:
@@ -304,12 +271,8 @@ class VonageWhatsAppHook(WaAnalyticsHook):
     def credentials(self) -> list[str]:
         return [*super().credentials(), *([self.connection.login] if self.connection.login else [])]
 
-    # -- endpoints -------------------------------------------------------------------------------
-    def path(self, waba_id: str, endpoint: str) -> str:
-        return f"{self.base_path}/{check_waba_id(waba_id)}/{endpoint}"
-
     @contextmanager
-    def explained(self, waba_id: str) -> Iterator[None]:
+    def _explained(self, waba_id: str) -> Iterator[None]:
         """Say what the documented 403, 404 and "not enabled" answers mean for this WABA."""
         try:
             yield
@@ -326,20 +289,10 @@ class VonageWhatsAppHook(WaAnalyticsHook):
                 "VonageEnableInsightsOperator once, then wait with VonageInsightsSensor."
             ) from None
 
-    def _pages(self, waba_id: str, endpoint: str, params: list[tuple[str, str]]) -> Iterator[ApiResponse]:
-        """Every page of one call; the parameters are checked now, the requests sent when iterated."""
-        first = PageRequest("GET", self.path(waba_id, endpoint), tuple(params))
+    def explained(self, query: Query) -> Any:
+        return self._explained(query["waba_id"])
 
-        def pages() -> Iterator[ApiResponse]:
-            with self.explained(waba_id):
-                yield from self.client.paginate(first, PAGINATOR)
-
-        return pages()
-
-    def _window(self, start: dt.date, end: dt.date) -> list[tuple[str, str]]:
-        check_dates(start, end, self.lookback_days)
-        return [("start", start.isoformat()), ("end", end.isoformat())]
-
+    # -- endpoints (thin calls to the engine; the operators plan whole windows) -------------------
     def iter_messaging_analytics(
         self,
         waba_id: str,
@@ -352,19 +305,15 @@ class VonageWhatsAppHook(WaAnalyticsHook):
         country_codes: Sequence[str] | None = None,
     ) -> Iterator[ApiResponse]:
         """``GET .../wabas/{waba_id}/messaging-analytics``: every page of one date range (inclusive)."""
-        params = [
-            *self._window(start, end),
-            ("granularity", check_choice(granularity, "granularity", GRANULARITIES)),
-        ]
-        if phone_numbers:  # the document names this filter `phone_number` (singular) for this endpoint
-            params.append(("phone_number", query_array(check_phone_numbers(phone_numbers))))
-        if product_types:
-            params.append(
-                ("product_types", query_array(check_choices(product_types, "product_types", PRODUCT_TYPES)))
-            )
-        if country_codes:
-            params.append(("country_codes", query_array(check_country_codes(country_codes))))
-        return self._pages(waba_id, "messaging-analytics", params)
+        return self.run_once(
+            MESSAGING,
+            (start, end),
+            waba_id=waba_id,
+            granularity=granularity,
+            phone_numbers=phone_numbers,
+            product_types=product_types,
+            country_codes=country_codes,
+        )
 
     def iter_template_analytics(
         self,
@@ -376,18 +325,14 @@ class VonageWhatsAppHook(WaAnalyticsHook):
         metric_types: Sequence[str] | None = None,
     ) -> Iterator[ApiResponse]:
         """``GET .../wabas/{waba_id}/template-analytics``: every page for at most 10 templates."""
-        ids = check_template_ids(template_ids)
-        if len(ids) > MAX_TEMPLATE_IDS:
-            raise InvalidParameterError(
-                f"`template_ids` holds {len(ids)} IDs; one request takes at most {MAX_TEMPLATE_IDS} "
-                "(VonageTemplateAnalyticsOperator batches them for you)."
-            )
-        params = [*self._window(start, end), ("granularity", "DAILY"), ("template_ids", query_array(ids))]
-        if metric_types:
-            params.append(
-                ("metric_types", query_array(check_choices(metric_types, "metric_types", METRIC_TYPES)))
-            )
-        return self._pages(waba_id, "template-analytics", params)
+        return self.run_once(
+            TEMPLATE,
+            (start, end),
+            waba_id=waba_id,
+            granularity="DAILY",
+            template_ids=template_ids,
+            metric_types=metric_types,
+        )
 
     def iter_pricing_analytics(
         self,
@@ -402,18 +347,19 @@ class VonageWhatsAppHook(WaAnalyticsHook):
         tiers: Sequence[str] | None = None,
     ) -> Iterator[ApiResponse]:
         """``GET .../wabas/{waba_id}/pricing-analytics``: every page, optionally broken down by dimensions."""
-        params = self._window(start, end)
-        if granularity:
-            params.append(("granularity", check_choice(granularity, "granularity", GRANULARITIES)))
-        if phone_numbers:
-            params.append(("phone_numbers", query_array(check_phone_numbers(phone_numbers))))
-        if country_codes:
-            params.append(("country_codes", query_array(check_country_codes(country_codes))))
-        if dimensions:
-            params.append(("dimensions", query_array(check_choices(dimensions, "dimensions", DIMENSIONS))))
-        if tiers:  # documented as `tier`
-            params.append(("tier", query_array(check_tiers(tiers))))
-        return self._pages(waba_id, "pricing-analytics", params)
+        return self.run_once(
+            PRICING,
+            (start, end),
+            waba_id=waba_id,
+            granularity=granularity,
+            phone_numbers=phone_numbers,
+            country_codes=country_codes,
+            dimensions=dimensions,
+            tiers=tiers,
+        )
+
+    def _path(self, template: str, waba_id: Any) -> str:
+        return template.format(waba_id=WABA_ID.check(waba_id, "waba_id"))
 
     def enable_insights(self, waba_id: str) -> None:
         """``PATCH .../wabas/{waba_id}/enable_insights``: once per WABA; calling it again is harmless.
@@ -421,9 +367,9 @@ class VonageWhatsAppHook(WaAnalyticsHook):
         The document only promises 200; an "already enabled" 400/409 is taken as success too.
         """
         try:
-            with self.explained(waba_id):
+            with self._explained(waba_id):
                 self.client.request(
-                    PageRequest("PATCH", self.path(waba_id, "enable_insights"), expect_body=False)
+                    PageRequest("PATCH", self._path(ENABLE_INSIGHTS_PATH, waba_id), expect_body=False)
                 )
         except WaAnalyticsError as exc:
             if exc.status not in (400, 409) or "already" not in str(exc).lower():
@@ -434,17 +380,8 @@ class VonageWhatsAppHook(WaAnalyticsHook):
     def insights_probe(self, waba_id: str, template_id: str) -> PageRequest:
         """The cheapest request that only succeeds once template analytics can be retrieved."""
         today = dt.datetime.now(dt.timezone.utc).date()
-        ids = check_template_ids([template_id])
-        return PageRequest(
-            "GET",
-            self.path(waba_id, "template-analytics"),
-            (
-                ("start", (today - dt.timedelta(days=1)).isoformat()),
-                ("end", today.isoformat()),
-                ("granularity", "DAILY"),
-                ("template_ids", query_array(ids)),
-            ),
-        )
+        query = TEMPLATE.query({"waba_id": waba_id, "granularity": "DAILY", "template_ids": [template_id]})
+        return TEMPLATE.first_request(query, Call("probe", date_window(today - dt.timedelta(days=1), today)))
 
     def insights_available(self, waba_id: str, template_id: str) -> bool:
         """True once template analytics answer; False while insights are not enabled or propagating.
@@ -452,7 +389,7 @@ class VonageWhatsAppHook(WaAnalyticsHook):
         Authentication, "not linked" and unknown-WABA errors raise (they are permanent).
         """
         try:
-            with self.explained(waba_id):
+            with self._explained(waba_id):
                 self.client.request(self.insights_probe(waba_id, template_id))
         except InsightsNotEnabledError as exc:
             self.log.info("Template analytics not available yet: %s", exc)

@@ -1,46 +1,44 @@
-"""The base of every fetching operator: resolve the window, plan requests, fetch, normalize, write.
+"""The engine's operator: every fetching operator runs its endpoint through this one flow.
 
-A vendor operator declares its tables and implements three small methods:
-
-- :meth:`validate` checks its own parameters (no I/O) and raises ``InvalidParameterError``;
-- :meth:`plan` turns the window into the list of :class:`Call` to make (legal windows, batches);
-- :meth:`fetch` yields the vendor responses of one call (one per page);
-- :meth:`normalize` turns one response into ``(table, rows)`` pairs.
-
-Everything else (defaults from the data interval, output checks before any request, streaming to the
-destination, progress logs, the XCom return value) is shared.
+``execute``: resolve the window -> check the arguments once into a frozen query
+(:meth:`Endpoint.query <airflow_provider_wa_analytics.endpoints.Endpoint.query>`) -> plan the calls
+(legal windows, batches, retention, ``max_calls``) -> check the destination -> fetch every page
+through the hook -> normalize into the endpoint's tables -> stream to the destination -> commit.
+A vendor operator only declares its arguments, ``template_fields`` and the endpoint it runs.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from airflow_provider_wa_analytics.exceptions import InvalidParameterError
+import pendulum
+
+from airflow_provider_wa_analytics.endpoints import (
+    DEFAULT_MAX_CALLS,
+    Call,
+    Endpoint,
+    Query,
+    Rows,
+    whole_number,
+)
+from airflow_provider_wa_analytics.destinations.naming import check_format
+from airflow_provider_wa_analytics.hooks.base import WaAnalyticsHook
 from airflow_provider_wa_analytics.version_compat import BaseOperator
-from airflow_provider_wa_analytics.windows import Window, resolve_window
+from airflow_provider_wa_analytics.windows import resolve_window
 
 if TYPE_CHECKING:
     from airflow_provider_wa_analytics.client import ApiResponse
-    from airflow_provider_wa_analytics.hooks.base import WaAnalyticsHook
     from airflow_provider_wa_analytics.version_compat import Context
 
 OUTPUT_FORMATS = ("json", "jsonl", "csv")
-Rows = Iterable[Mapping[str, Any]]
+HookT = TypeVar("HookT", bound=WaAnalyticsHook)
+
+__all__ = ["OUTPUT_FORMATS", "Call", "Progress", "Rows", "WaAnalyticsOperator", "duration"]
 
 
-@dataclass(frozen=True)
-class Call:
-    """One logical vendor call (one legal window, one batch); it may span several pages."""
-
-    label: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    window: Window | None = None
-
-
-class WaAnalyticsOperator(BaseOperator):
+class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
     """Shared parameters: ``start``, ``end``, ``destination``, ``destination_conn_id``, ``output_format``.
 
     :param start: window start (datetime, pendulum, ISO string or epoch seconds); default: the run's
@@ -55,10 +53,13 @@ class WaAnalyticsOperator(BaseOperator):
     :param compression: ``None`` or ``"gzip"``.
     :param xcom_max_bytes: size guard of the XCom result when ``destination`` is omitted.
     :param max_concurrency: independent calls (batches, date ranges) in flight at once; the pages of
-        one call stay sequential and the connection's rate limit paces them all. Default per operator.
+        one call stay sequential and the connection's rate limit paces them all. Default per endpoint.
+    :param max_calls: a plan of more requests than this fails before any request (default 2000).
     """
 
-    #: Table name -> ordered columns; the README documents each.
+    #: The endpoint this operator runs (declared once in its vendor's hook module).
+    endpoint: ClassVar[Endpoint]
+    #: Table name -> ordered columns: the endpoint's, set for each subclass.
     tables: ClassVar[Mapping[str, Sequence[str]]] = {}
     hook_class: ClassVar[type[WaAnalyticsHook]]
     conn_id_param: ClassVar[str]
@@ -84,25 +85,24 @@ class WaAnalyticsOperator(BaseOperator):
         compression: str | None = None,
         xcom_max_bytes: int = 1_048_576,
         max_concurrency: int | None = None,
+        max_calls: int = DEFAULT_MAX_CALLS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.max_concurrency = self.default_concurrency if max_concurrency is None else max_concurrency
-        if (
-            isinstance(self.max_concurrency, bool)
-            or not isinstance(self.max_concurrency, int)
-            or self.max_concurrency < 1
-        ):
-            raise InvalidParameterError(
-                f"`max_concurrency` must be a whole number >= 1, got {self.max_concurrency!r}."
-            )
+        # Arguments that are never templated are checked here, when the DAG file is parsed.
+        self.max_concurrency = whole_number(optional=False)(
+            self.endpoint.default_concurrency if max_concurrency is None else max_concurrency, "max_concurrency"
+        )
+        self.xcom_max_bytes = whole_number(optional=False)(xcom_max_bytes, "xcom_max_bytes")
+        self.max_calls = whole_number(optional=False)(max_calls, "max_calls")
         self.start = start
         self.end = end
         self.destination = destination
         self.destination_conn_id = destination_conn_id
         self.output_format = output_format
         self.compression = compression
-        self.xcom_max_bytes = xcom_max_bytes
+        if _fixed(output_format) and (compression is None or _fixed(compression)):
+            check_format(output_format, compression)
         if destination and "{{" not in destination and output_format in OUTPUT_FORMATS:
             from airflow_provider_wa_analytics.destinations import destination_assets
 
@@ -111,48 +111,61 @@ class WaAnalyticsOperator(BaseOperator):
                 *destination_assets(destination, self.tables, output_format),
             ]
 
-    # -- to implement ---------------------------------------------------------------------------
-    def get_hook(self) -> WaAnalyticsHook:
-        """The run's hook, built once: ``plan`` (lookbacks) and ``fetch`` share it and its client."""
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "endpoint" in cls.__dict__:
+            cls.tables = cls.endpoint.tables
+
+    # -- the engine -------------------------------------------------------------------------------
+    def get_hook(self) -> HookT:
+        """The run's hook, built once: planning (retention) and fetching share it and its client."""
         hook = self.__dict__.get("_hook")
         if hook is None:
             hook = self._hook = self.hook_class(getattr(self, self.conn_id_param))
-        return hook
+        return hook  # type: ignore[return-value]
 
-    def validate(self) -> None:
-        """Check the vendor parameters (after templating, before any request)."""
+    def arguments(self) -> dict[str, Any]:
+        """The endpoint's arguments as rendered: the attributes named like its parameters."""
+        return {name: getattr(self, name, None) for name in self.endpoint.param_names}
 
-    def plan(self, window: Window) -> list[Call]:
-        raise NotImplementedError
+    def batch_size(self) -> int | None:
+        """Items per call of the endpoint's batched parameter (an operator argument may set it)."""
+        batch = self.endpoint.batch
+        if batch is None or batch.size_param is None:
+            return None
+        return whole_number(optional=False)(getattr(self, batch.size_param), batch.size_param)
 
-    def fetch(self, hook: WaAnalyticsHook, call: Call) -> Iterator[ApiResponse]:
-        raise NotImplementedError
+    def plan(self, query: Query, window: Any, now: Any) -> list[Call]:
+        calls = self.endpoint.plan(
+            query,
+            window,
+            now=now,
+            retention_days=self.get_hook().retention_days(self.endpoint.retention_days),
+            max_calls=self.max_calls,
+            batch_size=self.batch_size(),
+        )
+        if not calls:
+            self.log.info("Window %s holds nothing to ask for (no whole UTC day, or no ids).", window)
+        rate = self.get_hook().client.settings.rate_limit
+        if rate and len(calls) > 1:  # the cost, before the first request
+            self.log.info(
+                "%d call(s) at %g requests/minute (connection extra `rate_limit`): about %s",
+                len(calls),
+                round(rate * 60, 3),
+                duration((len(calls) - 1) / rate),
+            )
+        return calls
 
-    def normalize(self, response: ApiResponse, call: Call) -> Iterator[tuple[str, Rows]]:
-        raise NotImplementedError
+    def fetch(self, hook: HookT, query: Query, call: Call) -> Iterator[ApiResponse]:
+        return hook.run(query, call)
 
-    def provenance(self, call: Call) -> dict[str, Any]:
-        """Columns on every row: vendor, endpoint, account or WABA, the requested window."""
-        window = call.window
-        return {
-            "vendor": self.hook_class.vendor,
-            "endpoint": self.endpoint,
-            "window_start": window.start.isoformat() if window else None,
-            "window_end": window.end.isoformat() if window else None,
-        }
-
-    endpoint: ClassVar[str] = ""
-    #: Independent calls in flight at once when ``max_concurrency`` is not given (1 = sequential).
-    default_concurrency: ClassVar[int] = 1
+    def normalize(self, response: ApiResponse, query: Query, call: Call) -> Iterator[tuple[str, Rows]]:
+        return self.endpoint.rows(response.data, self.endpoint.provenance_of(query, call))
 
     # -- shared flow ----------------------------------------------------------------------------
     def _output(self) -> Any:
         from airflow_provider_wa_analytics.destinations import Output
 
-        if self.output_format not in OUTPUT_FORMATS:
-            raise InvalidParameterError(
-                f"`output_format` must be one of {', '.join(OUTPUT_FORMATS)}, got {self.output_format!r}."
-            )
         return Output(
             destination=self.destination or None,
             destination_conn_id=self.destination_conn_id or None,
@@ -163,12 +176,14 @@ class WaAnalyticsOperator(BaseOperator):
         )
 
     def execute(self, context: Context) -> Any:
+        now = pendulum.now("UTC")  # the run's "now": every check of today in this run uses it
         window = resolve_window(self.start, self.end, context)
-        self.validate()
-        calls = self.plan(window)
+        query = self.endpoint.query(self.arguments())
+        calls = self.plan(query, window, now)
         output = self._output()
         output.check()
         hook = self.get_hook()
+        query = hook.complete(query)  # what the connection supplies, checked before any request
         self.log.info(
             "%s: window %s, %d call(s) planned, output %s to %s",
             self.task_id,
@@ -179,13 +194,13 @@ class WaAnalyticsOperator(BaseOperator):
         )
         progress = Progress(self.log, len(calls))
         with output:
-            for call, pages in self._responses(hook, calls):
+            for call, pages in self._responses(hook, query, calls):
                 for page_no, response in enumerate(pages, start=1):
                     rows = 0
                     if output.wants_raw:
                         output.write_raw(response.body)
                     else:
-                        for table, table_rows in self.normalize(response, call):
+                        for table, table_rows in self.normalize(response, query, call):
                             counted = _Counted(table_rows)
                             output.write_rows(table, counted)
                             rows += counted.n
@@ -196,7 +211,7 @@ class WaAnalyticsOperator(BaseOperator):
         return result
 
     def _responses(
-        self, hook: WaAnalyticsHook, calls: list[Call]
+        self, hook: HookT, query: Query, calls: list[Call]
     ) -> Iterator[tuple[Call, Iterable[ApiResponse]]]:
         """Each call with its pages, in plan order so the output is deterministic.
 
@@ -205,20 +220,24 @@ class WaAnalyticsOperator(BaseOperator):
         """
         if self.max_concurrency <= 1:
             for call in calls:
-                yield call, self.fetch(hook, call)
+                yield call, self.fetch(hook, query, call)
             return
         from airflow_provider_wa_analytics.client import ordered_parallel
 
         def fetch_all(call: Call) -> tuple[Call, list[ApiResponse]]:
-            return call, list(self.fetch(hook, call))
+            return call, list(self.fetch(hook, query, call))
 
         # The first call alone, streamed: a bad key or an unknown account then fails after one request,
         # not one per worker already in flight. The others hold their pages until written (at most
         # 2 x max_concurrency calls at a time).
         if calls:
-            yield calls[0], self.fetch(hook, calls[0])
-        calls = calls[1:]
-        yield from ordered_parallel(fetch_all, calls, self.max_concurrency)
+            yield calls[0], self.fetch(hook, query, calls[0])
+        yield from ordered_parallel(fetch_all, calls[1:], self.max_concurrency)
+
+
+def _fixed(value: Any) -> bool:
+    """A plain value, not a template that renders later."""
+    return isinstance(value, str) and "{{" not in value and "{%" not in value
 
 
 def duration(seconds: float) -> str:

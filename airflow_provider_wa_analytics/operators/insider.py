@@ -3,61 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_wa_analytics.client import ApiResponse
-from airflow_provider_wa_analytics.exceptions import InvalidParameterError, NotFoundError
+from airflow_provider_wa_analytics.endpoints import Call, Query, Rows, choice
+from airflow_provider_wa_analytics.exceptions import NotFoundError
 from airflow_provider_wa_analytics.hooks.insider import (
+    CAMPAIGN_METRICS,
     CAMPAIGN_METRICS_PATH,
-    MAX_RANGE,
-    TRANSACTIONAL_MIN_START,
+    OVERALL,
+    TRANSACTIONAL,
     InsiderWebPushHook,
     InsiderWhatsAppHook,
-    check_accounts,
-    check_campaign_filter,
-    check_campaign_ids,
-    check_date_range,
-    check_times,
 )
-from airflow_provider_wa_analytics.operators.base import Call, Rows, WaAnalyticsOperator, duration
-from airflow_provider_wa_analytics.tables.insider_webpush import TABLES as WEBPUSH_TABLES
-from airflow_provider_wa_analytics.tables.insider_webpush import (
-    campaign_metrics_tables,
-    missing_campaign_row,
-)
-from airflow_provider_wa_analytics.tables.insider_whatsapp import (
-    OVERALL_TABLES,
-    TRANSACTIONAL_TABLES,
-    overall_tables,
-    transactional_tables,
-)
-from airflow_provider_wa_analytics.windows import Window
-
-if TYPE_CHECKING:
-    from airflow_provider_wa_analytics.version_compat import Context
+from airflow_provider_wa_analytics.operators.base import WaAnalyticsOperator
+from airflow_provider_wa_analytics.tables.insider_webpush import missing_campaign_row
 
 
-class _InsiderWhatsAppStatisticsOperator(WaAnalyticsOperator):
-    hook_class = InsiderWhatsAppHook
-    conn_id_param = "insider_whatsapp_conn_id"
-    insider_whatsapp_conn_id: str
-
-    def plan(self, window: Window) -> list[Call]:
-        """One request per window of at most a year (the documented maximum range)."""
-        calls = []
-        for part in window.split(MAX_RANGE):
-            check_times(*part.epoch)
-            calls.append(Call(label=str(part), window=part))
-        return calls
-
-    def requested_accounts(self) -> list[str] | None:
-        raise NotImplementedError
-
-    def provenance(self, call: Call) -> dict[str, Any]:
-        return {**super().provenance(call), "account": ",".join(self.requested_accounts() or []) or None}
-
-
-class InsiderWhatsAppOverallStatisticsOperator(_InsiderWhatsAppStatisticsOperator):
+class InsiderWhatsAppOverallStatisticsOperator(WaAnalyticsOperator[InsiderWhatsAppHook]):
     """Fetch Insider One WhatsApp overall statistics (``POST /v1/statistics/overall``).
 
     Tables: ``daily`` (chart), ``campaigns`` (details, drop and undelivered breakdowns as columns),
@@ -69,8 +32,9 @@ class InsiderWhatsAppOverallStatisticsOperator(_InsiderWhatsAppStatisticsOperato
     :param insider_whatsapp_conn_id: connection of type ``insider_whatsapp``.
     """
 
-    endpoint = "statistics/overall"
-    tables = OVERALL_TABLES
+    endpoint = OVERALL
+    hook_class = InsiderWhatsAppHook
+    conn_id_param = "insider_whatsapp_conn_id"
     template_fields: Sequence[str] = (
         *WaAnalyticsOperator.template_fields,
         "campaign_filter",
@@ -89,21 +53,8 @@ class InsiderWhatsAppOverallStatisticsOperator(_InsiderWhatsAppStatisticsOperato
         self.campaign_filter = campaign_filter
         self.insider_whatsapp_conn_id = insider_whatsapp_conn_id
 
-    def validate(self) -> None:
-        self._filter = check_campaign_filter(self.campaign_filter)
 
-    def requested_accounts(self) -> list[str] | None:
-        return (self._filter or {}).get("accounts")
-
-    def fetch(self, hook: Any, call: Call) -> Iterator[ApiResponse]:
-        assert call.window is not None
-        yield hook.overall_statistics(*call.window.epoch, campaign_filter=self._filter)
-
-    def normalize(self, response: ApiResponse, call: Call) -> Iterator[tuple[str, Rows]]:
-        return overall_tables(response.data, self.provenance(call))
-
-
-class InsiderWhatsAppTransactionalStatisticsOperator(_InsiderWhatsAppStatisticsOperator):
+class InsiderWhatsAppTransactionalStatisticsOperator(WaAnalyticsOperator[InsiderWhatsAppHook]):
     """Fetch Insider One WhatsApp transactional statistics (``POST /v1/statistics/transactional``).
 
     Tables: ``daily`` (chart) and ``summary`` (figures with drop and undelivered breakdowns). Windows
@@ -113,8 +64,9 @@ class InsiderWhatsAppTransactionalStatisticsOperator(_InsiderWhatsAppStatisticsO
     :param insider_whatsapp_conn_id: connection of type ``insider_whatsapp``.
     """
 
-    endpoint = "statistics/transactional"
-    tables = TRANSACTIONAL_TABLES
+    endpoint = TRANSACTIONAL
+    hook_class = InsiderWhatsAppHook
+    conn_id_param = "insider_whatsapp_conn_id"
     template_fields: Sequence[str] = (
         *WaAnalyticsOperator.template_fields,
         "accounts",
@@ -132,33 +84,11 @@ class InsiderWhatsAppTransactionalStatisticsOperator(_InsiderWhatsAppStatisticsO
         self.accounts = accounts
         self.insider_whatsapp_conn_id = insider_whatsapp_conn_id
 
-    def validate(self) -> None:
-        if self.accounts:
-            check_accounts(self.accounts, "accounts")
 
-    def requested_accounts(self) -> list[str] | None:
-        return self.accounts or None
-
-    def plan(self, window: Window) -> list[Call]:
-        if window.start.timestamp() < TRANSACTIONAL_MIN_START:
-            raise InvalidParameterError(
-                f"`start` ({window.start.isoformat()}) is before 2018-01-01T00:00:00Z, the earliest date "
-                "Insider One keeps transactional statistics for (its documented 422 on time.start)."
-            )
-        return super().plan(window)
-
-    def fetch(self, hook: Any, call: Call) -> Iterator[ApiResponse]:
-        assert call.window is not None
-        yield hook.transactional_statistics(*call.window.epoch, accounts=self.accounts or None)
-
-    def normalize(self, response: ApiResponse, call: Call) -> Iterator[tuple[str, Rows]]:
-        return transactional_tables(response.data, self.provenance(call))
+ON_MISSING_CAMPAIGN = ("FAIL", "SKIP")
 
 
-ON_MISSING_CAMPAIGN = ("fail", "skip")
-
-
-class InsiderWebPushCampaignMetricsOperator(WaAnalyticsOperator):
+class InsiderWebPushCampaignMetricsOperator(WaAnalyticsOperator[InsiderWebPushHook]):
     """Fetch Insider One Web Push campaign metrics (``POST /v1/statistics/campaign-metrics``).
 
     One request per campaign for the whole window: its UTC days as end-inclusive ``start_date`` and
@@ -177,8 +107,7 @@ class InsiderWebPushCampaignMetricsOperator(WaAnalyticsOperator):
     :param insider_webpush_conn_id: connection of type ``insider_webpush``.
     """
 
-    endpoint = "statistics/campaign-metrics"
-    tables = WEBPUSH_TABLES
+    endpoint = CAMPAIGN_METRICS
     hook_class = InsiderWebPushHook
     conn_id_param = "insider_webpush_conn_id"
     template_fields: Sequence[str] = (
@@ -201,82 +130,26 @@ class InsiderWebPushCampaignMetricsOperator(WaAnalyticsOperator):
         super().__init__(**kwargs)
         self.campaign_ids = campaign_ids
         self.partner_id = partner_id
+        self.skip_missing = choice(ON_MISSING_CAMPAIGN)(on_missing_campaign, "on_missing_campaign") == "SKIP"
         self.on_missing_campaign = on_missing_campaign
         self.insider_webpush_conn_id = insider_webpush_conn_id
-        self._ids: list[str] = []
-        self._partner: str | None = None
-        self._missing: list[str] = []
 
-    def validate(self) -> None:
-        self._ids = check_campaign_ids(self.campaign_ids)
-        if self.on_missing_campaign not in ON_MISSING_CAMPAIGN:
-            raise InvalidParameterError(
-                f"`on_missing_campaign` must be one of {', '.join(ON_MISSING_CAMPAIGN)}, "
-                f"got {self.on_missing_campaign!r}."
-            )
-        if self.partner_id is not None and (
-            isinstance(self.partner_id, bool) or not str(self.partner_id).strip()
-        ):
-            raise InvalidParameterError(f"`partner_id` must be a non-empty string, got {self.partner_id!r}.")
-        self._missing = []
-
-    def plan(self, window: Window) -> list[Call]:
-        span = window.dates()
-        if span is None:
-            self.log.info("Window %s contains no UTC midnight: no whole day to ask for.", window)
-            return []
-        dates = check_date_range(*span)
-        if not self._ids:
-            self.log.warning("`campaign_ids` is empty: nothing to fetch.")
-        return [
-            Call(
-                label=f"campaign {cid} ({dates['start_date']}..{dates['end_date']})",
-                params={"campaign_id": cid, **dates},
-                window=window,
-            )
-            for cid in self._ids
-        ]
-
-    def get_hook(self) -> InsiderWebPushHook:
-        hook = InsiderWebPushHook(self.insider_webpush_conn_id)
-        self._partner = hook.partner_id(self.partner_id)  # fails before any request when unset
-        rate = hook.client.settings.rate_limit
-        if rate and self._ids:
-            self.log.info(
-                "%d campaign(s) at %g requests/minute (connection extra `rate_limit`): about %s",
-                len(self._ids),
-                round(rate * 60, 3),
-                duration((len(self._ids) - 1) / rate),
-            )
-        return hook
-
-    def fetch(self, hook: Any, call: Call) -> Iterator[ApiResponse]:
-        p = call.params
+    def fetch(self, hook: InsiderWebPushHook, query: Query, call: Call) -> Iterator[ApiResponse]:
+        """The engine fails a call on a 424; ``on_missing_campaign="skip"`` makes it a row instead."""
         try:
-            yield hook.campaign_metrics(p["campaign_id"], p["start_date"], p["end_date"], self._partner)
+            yield from hook.run(query, call)
         except NotFoundError as exc:
-            if self.on_missing_campaign != "skip":
+            if not self.skip_missing:
                 raise
             self.log.warning("Skipping %s (on_missing_campaign='skip'): %s", call.label, exc)
-            self._missing.append(p["campaign_id"])
             if self.output_format != "json":  # raw output holds only responses with data
                 # A stand-in for the 424 (the client raised it): normalize() makes it a row.
                 yield ApiResponse(exc.status or 424, CAMPAIGN_METRICS_PATH, b"", {"message": exc.message})
 
-    def provenance(self, call: Call) -> dict[str, Any]:
-        return {**super().provenance(call), "partner_id": self._partner, **call.params}
-
-    def normalize(self, response: ApiResponse, call: Call) -> Iterator[tuple[str, Rows]]:
-        base = self.provenance(call)
-        if response.status >= 300:  # only a skipped campaign's stand-in; the client raises on errors
+    def normalize(self, response: ApiResponse, query: Query, call: Call) -> Iterator[tuple[str, Rows]]:
+        """A skipped campaign's stand-in becomes its ``missing_campaigns`` row (no vendor body to parse)."""
+        if response.status >= 300:
+            base = self.endpoint.provenance_of(query, call)
             yield "missing_campaigns", [missing_campaign_row(base, response.status, response.data["message"])]
             return
-        yield from campaign_metrics_tables(response.data, base)
-
-    def execute(self, context: Context) -> Any:
-        result = super().execute(context)
-        if self._missing:
-            self.log.warning(
-                "%d campaign(s) not found and skipped: %s", len(self._missing), ", ".join(self._missing)
-            )
-        return result
+        yield from super().normalize(response, query, call)

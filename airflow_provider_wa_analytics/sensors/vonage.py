@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_analytics.exceptions import RetryableError
-from airflow_provider_wa_analytics.hooks.vonage import VonageWhatsAppHook, check_template_ids, check_waba_id
+from airflow_provider_wa_analytics.hooks.vonage import TEMPLATE_IDS, WABA_ID, VonageWhatsAppHook
 from airflow_provider_wa_analytics.triggers.vonage import VonageInsightsTrigger, error_from_event
 from airflow_provider_wa_analytics.version_compat import BaseSensorOperator
 
@@ -59,7 +59,7 @@ class VonageInsightsSensor(BaseSensorOperator):
         self.deferrable = _default_deferrable() if deferrable is None else deferrable
 
     def _checked(self) -> tuple[str, str]:
-        return check_waba_id(self.waba_id), check_template_ids([self.template_id])[0]
+        return WABA_ID.check(self.waba_id, "waba_id"), TEMPLATE_IDS([self.template_id], "template_id")[0]
 
     def poke(self, context: Context) -> bool:
         waba_id, template_id = self._checked()

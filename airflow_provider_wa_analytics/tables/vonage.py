@@ -118,3 +118,15 @@ def pricing_rows(data: Any, base: Row) -> Iterator[Row]:
             **_bucket(entry, what),
             "volume": number(entry.get("volume"), f"{what}.volume"),
         }
+
+
+def messaging_tables(data: Any, base: Row) -> Iterator[tuple[str, Iterator[Row]]]:
+    yield "messaging_analytics", messaging_rows(data, base)
+
+
+def template_tables(data: Any, base: Row) -> Iterator[tuple[str, Iterator[Row]]]:
+    yield "template_analytics", template_rows(data, base)
+
+
+def pricing_tables(data: Any, base: Row) -> Iterator[tuple[str, Iterator[Row]]]:
+    yield "pricing_analytics", pricing_rows(data, base)

@@ -32,19 +32,29 @@ def operator(**kwargs):
     )
 
 
-def planned(op, window):
-    op.validate()
-    return op.plan(window)
+def planned(op, window, today=dt.date(2026, 1, 1)):
+    now = pendulum.datetime(today.year, today.month, today.day, 12, tz="UTC")
+    return op.plan(op.endpoint.query(op.arguments()), window, now)
+
+
+@pytest.fixture(autouse=True)
+def _connection(monkeypatch):
+    """Planning reads the connection (its `retention_days`); tests that fetch set the sandbox's."""
+    monkeypatch.setenv(CONN, '{"conn_type": "insider_webpush", "login": "p", "password": "t"}')
+
+
+def query_of(op):
+    return op.endpoint.query(op.arguments())
 
 
 # -- planning (no I/O) ----------------------------------------------------------------------------
 def test_one_call_per_campaign_with_the_windows_days():
     calls = planned(operator(), Window(utc(2025, 3, 1), utc(2025, 3, 8)))
     assert [c.params for c in calls] == [
-        {"campaign_id": "10001", "start_date": "2025-03-01", "end_date": "2025-03-07"},
-        {"campaign_id": "10002", "start_date": "2025-03-01", "end_date": "2025-03-07"},
+        {"campaign_ids": ["10001"], "start_date": "2025-03-01", "end_date": "2025-03-07"},
+        {"campaign_ids": ["10002"], "start_date": "2025-03-01", "end_date": "2025-03-07"},
     ]
-    assert calls[0].label == "campaign 10001 (2025-03-01..2025-03-07)"
+    assert calls[0].label == "2025-03-01..2025-03-07 campaign_ids 10001"
 
 
 def test_consecutive_daily_runs_ask_for_each_day_once():
@@ -71,7 +81,7 @@ def test_consecutive_daily_runs_ask_for_each_day_once():
 )
 def test_bad_parameters_fail_in_validate(kwargs, message):
     with pytest.raises(InvalidParameterError, match=message):
-        operator(**kwargs).validate()
+        query_of(operator(**kwargs))
 
 
 def test_templated_fields():
@@ -101,8 +111,9 @@ def tables_of(op, window):
     calls = planned(op, window)
     hook = op.get_hook()
     for call in calls:
-        for response in op.fetch(hook, call):
-            for table, rows in op.normalize(response, call):
+        query = hook.complete(op.endpoint.query(op.arguments()))
+        for response in op.fetch(hook, query, call):
+            for table, rows in op.normalize(response, query, call):
                 out[table].extend(rows)
     return out
 
@@ -206,11 +217,11 @@ def test_without_the_client_limit_the_same_run_meets_429s(sandbox, monkeypatch):
 def test_the_expected_duration_is_logged_before_the_first_request(sandbox, monkeypatch, caplog, capfd):
     monkeypatch.setenv(CONN, sandbox.connection_json(VENDOR))  # the default 0.5 per second
     op = operator(campaign_ids=sandbox.app(VENDOR).campaign_ids[:200])
-    op.validate()
+    query_of(op)
     with caplog.at_level(logging.INFO):
         op.get_hook()
     assert (
-        "200 campaign(s) at 30 requests/minute (connection extra `rate_limit`): about 6 min 38 s"
+        "200 call(s) at 30 requests/minute (connection extra `rate_limit`): about 6 min 38 s"
         in logged(caplog, capfd)
     )
     assert sandbox.requests == []
@@ -359,7 +370,7 @@ def test_progress_reads_campaign_n_of_total_with_rate_and_time_left(airflow_run,
         run = airflow_run("t_webpush_progress", campaign_ids=["10001", "10002", "10003"])
     assert run.state == "success", run.error
     text = logged(caplog, capfd)
-    assert "3 campaign(s) at 6000 requests/minute (connection extra `rate_limit`): about 0.0 s" in text
+    assert "3 call(s) at 6000 requests/minute (connection extra `rate_limit`): about 0.0 s" in text
     assert "call 1/3 campaign 10001 (" in text
     last = (
         r"call 3/3 campaign 10003 \(.*\): page 1, 9 rows "

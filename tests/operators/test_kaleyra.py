@@ -44,8 +44,12 @@ def operator(**kwargs):
 
 
 def planned(op, window, today=TODAY):
-    op.validate()
-    return op.plan(window, today=today)
+    now = pendulum.datetime(today.year, today.month, today.day, 12, tz="UTC")
+    return op.plan(op.endpoint.query(op.arguments()), window, now)
+
+
+def query_of(op):
+    return op.endpoint.query(op.arguments())
 
 
 def test_thirty_templates_over_sixty_days_is_three_batches_of_ten(kaleyra_conn):
@@ -53,9 +57,9 @@ def test_thirty_templates_over_sixty_days_is_three_batches_of_ten(kaleyra_conn):
     calls = planned(operator(), window)
     assert [c.params["template_ids"] for c in calls] == [TEMPLATES[0:10], TEMPLATES[10:20], TEMPLATES[20:30]]
     assert {(c.params["start_date"], c.params["end_date"]) for c in calls} == {
-        (dt.date(2025, 9, 1), dt.date(2025, 10, 30))  # end-inclusive: 60 days
+        ("2025-09-01", "2025-10-30")  # end-inclusive: 60 days
     }
-    assert calls[0].label == "2025-09-01..2025-10-30 templates 1-10 of 30"
+    assert calls[0].label == "2025-09-01..2025-10-30 template_ids 1-10 of 30"
 
 
 def test_batch_size_is_configurable(kaleyra_conn):
@@ -68,7 +72,7 @@ def test_consecutive_daily_runs_ask_for_each_day_once(kaleyra_conn):
         planned(operator(), Window(utc(2025, 11, d), utc(2025, 11, d + 1)))[0].params["start_date"]
         for d in (1, 2, 3)
     ]
-    assert days == [dt.date(2025, 11, 1), dt.date(2025, 11, 2), dt.date(2025, 11, 3)]
+    assert days == ["2025-11-01", "2025-11-02", "2025-11-03"]
     # An hourly interval that holds no midnight asks for nothing.
     assert planned(operator(), Window(utc(2025, 11, 1, 3), utc(2025, 11, 1, 4))) == []
 
@@ -105,9 +109,9 @@ def test_a_longer_lookback_splits_into_ranges_of_at_most_90_days(monkeypatch):
     )
     ranges = [(c.params["start_date"], c.params["end_date"]) for c in calls]
     assert ranges == [
-        (dt.date(2025, 5, 1), dt.date(2025, 7, 29)),
-        (dt.date(2025, 7, 30), dt.date(2025, 10, 27)),
-        (dt.date(2025, 10, 28), dt.date(2025, 10, 31)),
+        ("2025-05-01", "2025-07-29"),
+        ("2025-07-30", "2025-10-27"),
+        ("2025-10-28", "2025-10-31"),
     ]
 
 
@@ -125,7 +129,7 @@ def test_a_longer_lookback_splits_into_ranges_of_at_most_90_days(monkeypatch):
 )
 def test_bad_parameters_fail_in_validate(kwargs, message):
     with pytest.raises(InvalidParameterError, match=message):
-        operator(**kwargs).validate()
+        query_of(operator(**kwargs))
 
 
 # -- real runs ----------------------------------------------------------------------------------

@@ -54,8 +54,12 @@ def templates_op(**kwargs):
 
 
 def planned(op, window, today=dt.date(2025, 11, 30)):
-    op.validate()
-    return op.plan(window, today=today)
+    now = pendulum.datetime(today.year, today.month, today.day, 12, tz="UTC")
+    return op.plan(op.endpoint.query(op.arguments()), window, now)
+
+
+def query_of(op):
+    return op.endpoint.query(op.arguments())
 
 
 # -- validation and planning (no request) ---------------------------------------------------------
@@ -87,7 +91,7 @@ def planned(op, window, today=dt.date(2025, 11, 30)):
 )
 def test_bad_parameters_fail_in_validate(make, message):
     with pytest.raises(InvalidParameterError, match=message):
-        make().validate()
+        query_of(make())
 
 
 def test_twenty_five_templates_are_three_batches_over_one_range(vonage_conn):
@@ -95,9 +99,9 @@ def test_twenty_five_templates_are_three_batches_over_one_range(vonage_conn):
     calls = planned(templates_op(), window)
     assert [c.params["template_ids"] for c in calls] == [TEMPLATES[0:10], TEMPLATES[10:20], TEMPLATES[20:25]]
     assert {(c.params["start"], c.params["end"]) for c in calls} == {
-        (dt.date(2025, 9, 11), dt.date(2025, 11, 29))
+        ("2025-09-11", "2025-11-29")
     }
-    assert calls[0].label == "2025-09-11..2025-11-29 batch 1" and calls[0].window == window
+    assert calls[0].label == "2025-09-11..2025-11-29 template_ids 1-10 of 25" and calls[0].window == window
 
 
 def test_a_longer_lookback_splits_windows_into_90_day_ranges(vonage_conn, monkeypatch):
@@ -109,9 +113,9 @@ def test_a_longer_lookback_splits_windows_into_90_day_ranges(vonage_conn, monkey
     calls = planned(templates_op(template_ids=TEMPLATES[:3]), window)
     ranges = [(c.params["start"], c.params["end"]) for c in calls]
     assert ranges == [
-        (dt.date(2025, 5, 1), dt.date(2025, 7, 29)),
-        (dt.date(2025, 7, 30), dt.date(2025, 10, 27)),
-        (dt.date(2025, 10, 28), dt.date(2025, 11, 16)),
+        ("2025-05-01", "2025-07-29"),
+        ("2025-07-30", "2025-10-27"),
+        ("2025-10-28", "2025-11-16"),
     ]
     assert [c.window.end for c in calls[:-1]] == [c.window.start for c in calls[1:]]  # no gap, no overlap
 
@@ -130,7 +134,7 @@ def test_consecutive_hourly_runs_ask_for_each_day_once(vonage_conn):
     hours.append(Window(utc(2025, 11, 1, 23), utc(2025, 11, 2)))
     calls = [c for w in hours for c in planned(op, w)]
     assert [(c.params["start"], c.params["end"]) for c in calls] == [
-        (dt.date(2025, 11, 1), dt.date(2025, 11, 1))
+        ("2025-11-01", "2025-11-01")
     ]
 
 
