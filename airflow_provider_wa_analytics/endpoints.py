@@ -110,12 +110,15 @@ def id_list(
 
 
 def choice(allowed: Sequence[str], *, optional: bool = False) -> Checker:
-    """One of ``allowed`` (case-insensitive); ``optional``: None or "" stays None."""
+    """One of ``allowed`` (case-insensitive; ``allowed`` is all upper or all lower case); ``optional``:
+    None or "" stays None."""
+    upper = all(a == a.upper() for a in allowed)
 
     def check(value: Any, param: str) -> str | None:
         if optional and value in (None, ""):
             return None
-        text = _text(value, upper=True)
+        text = _text(value, upper=upper)
+        text = text if upper or text is None else text.lower()
         if text not in allowed:
             raise InvalidParameterError(f"`{param}` must be one of {', '.join(allowed)}, got {value!r}.")
         return text
@@ -208,6 +211,8 @@ class Epochs:
     #: The earliest start the API accepts (epoch seconds), with the reason in the error.
     earliest: int | None = None
     earliest_reason: str = ""
+    #: The longest span in the vendor's words, for errors.
+    longest: str = ""
 
     def ranges(self, window: Window) -> list[Window]:
         if self.earliest is not None and window.start.timestamp() < self.earliest:
@@ -249,6 +254,10 @@ class Dates:
 
     fields: tuple[str, str]
     max_days: int | None = None
+
+    @property
+    def longest(self) -> str:
+        return f"at most {self.max_days} days" if self.max_days else "any number of days"
 
     def ranges(self, window: Window) -> list[Window]:
         span = window.dates()
@@ -351,6 +360,8 @@ class Endpoint:
     path: str
     params: tuple[Param, ...]
     window: Epochs | Dates
+    #: The vendor as users name it, in messages ("Vonage's 90-day retention").
+    vendor_name: str
     #: Table name -> ordered columns (documented column by column).
     tables: Mapping[str, Sequence[str]]
     #: ``rows(data, provenance)`` -> ``(table, rows)`` pairs of one response.
@@ -404,7 +415,7 @@ class Endpoint:
         check_not_future(window, now)
         ranges = self.window.ranges(window)
         if ranges and retention_days is not None:
-            check_retention(ranges[0].start.date(), retention_days, now.date(), self.vendor)
+            check_retention(ranges[0].start.date(), retention_days, now.date(), self.vendor_name)
         batches = self._batches(query, batch_size)
         calls = [
             Call(

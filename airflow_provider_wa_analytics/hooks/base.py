@@ -155,7 +155,7 @@ class WaAnalyticsHook(BaseHook):
         """The query with what the connection supplies (an account id in the path, a default)."""
         return query
 
-    def explained(self, query: Query) -> AbstractContextManager[None]:
+    def explain(self, query: Query) -> AbstractContextManager[None]:
         """A context that adds what a documented error means for this query (hint on the error)."""
         return nullcontext()
 
@@ -166,7 +166,7 @@ class WaAnalyticsHook(BaseHook):
         """Every page of one call of ``query``'s endpoint, sent when iterated."""
         endpoint = query.endpoint
         first = endpoint.first_request(self.complete(query), call)
-        with self.explained(query):
+        with self.explain(query):
             for page in self.client.paginate(first, endpoint.paginator):
                 self.check_page(endpoint, page)
                 yield page
@@ -176,19 +176,28 @@ class WaAnalyticsHook(BaseHook):
 
         ``span``: the endpoint's own window fields (dates, or epoch seconds). The operators plan
         whole windows (legal spans, batches); a span or batch that needs more than one call fails.
+        A span of no whole day (or an empty batch) needs no request: nothing is yielded.
         """
         query = endpoint.query(arguments)
+        window = endpoint.window.of(*span)
+        first, last = endpoint.window.fields
+        if len(endpoint.window.ranges(window)) > 1:
+            raise InvalidParameterError(
+                f"`{first}` to `{last}` spans more than one request covers ({endpoint.window.longest}); "
+                "the operators split longer windows for you."
+            )
+        batch = endpoint.batch
+        if batch is not None and len(query[batch.param]) > batch.size:
+            raise InvalidParameterError(
+                f"`{batch.param}` holds {len(query[batch.param])} items; one request takes at most "
+                f"{batch.size} (the operators batch them for you)."
+            )
         calls = endpoint.plan(
             query,
-            endpoint.window.of(*span),
+            window,
             now=pendulum.now("UTC"),
             retention_days=self.retention_days(endpoint.retention_days),
         )
-        if len(calls) != 1:
-            raise InvalidParameterError(
-                f"{endpoint.id}: these arguments need {len(calls)} requests and this method sends one; the "
-                "operator splits long windows and large batches for you."
-            )
         return self.run(query, calls[0])
 
     def retention_days(self, default: int | None) -> int | None:

@@ -114,17 +114,19 @@ def check_campaign_filter(campaign_filter: Any, param: str = "campaign_filter") 
 
 OVERALL = Endpoint(
     vendor="insider_whatsapp",
+    vendor_name="Insider One",
     name="statistics/overall",
     method="POST",
     path="/v1/statistics/overall",
     params=(Param("campaign_filter", check_campaign_filter),),
-    window=Epochs(("start_time", "end_time"), MAX_RANGE),
+    window=Epochs(("start_time", "end_time"), MAX_RANGE, longest="1 year"),
     tables=insider_whatsapp.OVERALL_TABLES,
     rows=insider_whatsapp.overall_tables,
     provenance={"account": "campaign_filter.accounts"},
 )
 TRANSACTIONAL = Endpoint(
     vendor="insider_whatsapp",
+    vendor_name="Insider One",
     name="statistics/transactional",
     method="POST",
     path="/v1/statistics/transactional",
@@ -132,6 +134,7 @@ TRANSACTIONAL = Endpoint(
     window=Epochs(
         ("start_time", "end_time"),
         MAX_RANGE,
+        longest="1 year",
         earliest=TRANSACTIONAL_MIN_START,
         earliest_reason="the earliest date Insider One keeps transactional statistics for (its documented "
         "422 on time.start)",
@@ -142,6 +145,7 @@ TRANSACTIONAL = Endpoint(
 )
 CAMPAIGN_METRICS = Endpoint(
     vendor="insider_webpush",
+    vendor_name="Insider One",
     name="statistics/campaign-metrics",
     method="POST",
     path=CAMPAIGN_METRICS_PATH,

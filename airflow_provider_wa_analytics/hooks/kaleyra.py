@@ -73,6 +73,7 @@ WABA_ID = identifier(r"\d{1,32}", "the numeric WhatsApp Business Account id, e.g
 
 TEMPLATE_ANALYTICS = Endpoint(
     vendor="kaleyra",
+    vendor_name="Kaleyra",
     name="templates_analytics",
     method="GET",
     path="/v2/{sid}/whatsapp/{waba_id}/templates_analytics",
@@ -187,7 +188,7 @@ class KaleyraWhatsAppHook(WaAnalyticsHook):
     def complete(self, query: Query) -> Query:
         return query if query["sid"] else query.with_values(sid=self.sid)
 
-    def explained(self, query: Query) -> Any:
+    def explain(self, query: Query) -> Any:
         return _insights_errors()
 
     # -- template analytics (thin calls to the engine; the operator plans whole windows) ----------

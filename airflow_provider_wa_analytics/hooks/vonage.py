@@ -79,6 +79,7 @@ COUNTRY_CODES = id_list(r"[A-Z]{2}", "a two-letter country code such as 'US'", u
 TIERS = id_list(r"\d+:\d*", "a tier as 'lower:upper', e.g. '0:100000'")
 _VONAGE: dict[str, Any] = {
     "vendor": "vonage",
+    "vendor_name": "Vonage",
     "method": "GET",
     "window": Dates(("start", "end"), max_days=MAX_DAYS),
     "paginator": PAGINATOR,
@@ -272,7 +273,7 @@ class VonageWhatsAppHook(WaAnalyticsHook):
         return [*super().credentials(), *([self.connection.login] if self.connection.login else [])]
 
     @contextmanager
-    def _explained(self, waba_id: str) -> Iterator[None]:
+    def explained(self, waba_id: str) -> Iterator[None]:
         """Say what the documented 403, 404 and "not enabled" answers mean for this WABA."""
         try:
             yield
@@ -289,8 +290,8 @@ class VonageWhatsAppHook(WaAnalyticsHook):
                 "VonageEnableInsightsOperator once, then wait with VonageInsightsSensor."
             ) from None
 
-    def explained(self, query: Query) -> Any:
-        return self._explained(query["waba_id"])
+    def explain(self, query: Query) -> Any:
+        return self.explained(query["waba_id"])
 
     # -- endpoints (thin calls to the engine; the operators plan whole windows) -------------------
     def iter_messaging_analytics(
@@ -367,7 +368,7 @@ class VonageWhatsAppHook(WaAnalyticsHook):
         The document only promises 200; an "already enabled" 400/409 is taken as success too.
         """
         try:
-            with self._explained(waba_id):
+            with self.explained(waba_id):
                 self.client.request(
                     PageRequest("PATCH", self._path(ENABLE_INSIGHTS_PATH, waba_id), expect_body=False)
                 )
@@ -389,7 +390,7 @@ class VonageWhatsAppHook(WaAnalyticsHook):
         Authentication, "not linked" and unknown-WABA errors raise (they are permanent).
         """
         try:
-            with self._explained(waba_id):
+            with self.explained(waba_id):
                 self.client.request(self.insights_probe(waba_id, template_id))
         except InsightsNotEnabledError as exc:
             self.log.info("Template analytics not available yet: %s", exc)

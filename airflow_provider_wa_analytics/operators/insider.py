@@ -85,7 +85,7 @@ class InsiderWhatsAppTransactionalStatisticsOperator(WaAnalyticsOperator[Insider
         self.insider_whatsapp_conn_id = insider_whatsapp_conn_id
 
 
-ON_MISSING_CAMPAIGN = ("FAIL", "SKIP")
+ON_MISSING_CAMPAIGN = ("fail", "skip")
 
 
 class InsiderWebPushCampaignMetricsOperator(WaAnalyticsOperator[InsiderWebPushHook]):
@@ -130,8 +130,9 @@ class InsiderWebPushCampaignMetricsOperator(WaAnalyticsOperator[InsiderWebPushHo
         super().__init__(**kwargs)
         self.campaign_ids = campaign_ids
         self.partner_id = partner_id
-        self.skip_missing = choice(ON_MISSING_CAMPAIGN)(on_missing_campaign, "on_missing_campaign") == "SKIP"
+        self.skip_missing = choice(ON_MISSING_CAMPAIGN)(on_missing_campaign, "on_missing_campaign") == "skip"
         self.on_missing_campaign = on_missing_campaign
+        self._missing: list[str] = []  # campaigns skipped by this run
         self.insider_webpush_conn_id = insider_webpush_conn_id
 
     def fetch(self, hook: InsiderWebPushHook, query: Query, call: Call) -> Iterator[ApiResponse]:
@@ -142,6 +143,7 @@ class InsiderWebPushCampaignMetricsOperator(WaAnalyticsOperator[InsiderWebPushHo
             if not self.skip_missing:
                 raise
             self.log.warning("Skipping %s (on_missing_campaign='skip'): %s", call.label, exc)
+            self._missing.extend(call.batch["campaign_ids"])
             if self.output_format != "json":  # raw output holds only responses with data
                 # A stand-in for the 424 (the client raised it): normalize() makes it a row.
                 yield ApiResponse(exc.status or 424, CAMPAIGN_METRICS_PATH, b"", {"message": exc.message})

@@ -59,7 +59,7 @@ class VonageInsightsSensor(BaseSensorOperator):
         self.deferrable = _default_deferrable() if deferrable is None else deferrable
 
     def _checked(self) -> tuple[str, str]:
-        return WABA_ID.check(self.waba_id, "waba_id"), TEMPLATE_IDS([self.template_id], "template_id")[0]
+        return WABA_ID.check(self.waba_id, "waba_id"), TEMPLATE_IDS([self.template_id], "template_ids")[0]
 
     def poke(self, context: Context) -> bool:
         waba_id, template_id = self._checked()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -16,14 +17,10 @@ from airflow_provider_wa_analytics.exceptions import (
     ValidationError,
 )
 from airflow_provider_wa_analytics.hooks.kaleyra import (
+    SID,
+    TEMPLATE_ANALYTICS,
+    WABA_ID,
     KaleyraWhatsAppHook,
-    check_dates,
-    check_granularity,
-    check_metric_types,
-    check_positive_int,
-    check_product_type,
-    check_template_ids,
-    check_waba_id,
 )
 from airflow_provider_wa_analytics.testing import Sandbox
 from airflow_provider_wa_analytics.testing.kaleyra import (
@@ -36,6 +33,17 @@ from airflow_provider_wa_analytics.testing.kaleyra import (
 )
 
 TODAY = dt.date(2025, 11, 5)
+NOW = dt.datetime(2025, 11, 5, 12, tzinfo=dt.timezone.utc)
+
+
+def query(**arguments):
+    """The endpoint's checked arguments (what the hook and the operator send)."""
+    return TEMPLATE_ANALYTICS.query({"waba_id": "1090", "template_ids": ["1"], "granularity": "DAILY", **arguments})
+
+
+def plan(start, end, retention_days=90):
+    window = TEMPLATE_ANALYTICS.window.of(start, end)
+    return TEMPLATE_ANALYTICS.plan(query(), window, now=NOW, retention_days=retention_days)
 
 
 def conn(monkeypatch, conn_id="kaleyra_whatsapp_default", **fields):
@@ -56,74 +64,87 @@ def conn(monkeypatch, conn_id="kaleyra_whatsapp_default", **fields):
     ],
 )
 def test_template_ids_accept_lists_strings_and_drop_duplicates(value, expected):
-    assert check_template_ids(value) == expected
+    assert query(template_ids=value)["template_ids"] == expected
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ([], "`template_ids` is mandatory"),
-        ("", "`template_ids` is mandatory"),
-        (None, "`template_ids` is mandatory"),
+        ([], "`template_ids` is required: give at least one, e.g. one non-empty template id"),
+        ("", "`template_ids` is required: give at least one"),
+        (None, "`template_ids` is required: give at least one"),
         (1317, "`template_ids` must be a list"),
-        ([None], r"`template_ids\[0\]` must be a string or an integer"),
-        (["1,2"], r"`template_ids\[0\]` must be one non-empty id"),
+        ([None], r"`template_ids\[0\]` must be one non-empty template id without commas or spaces, got None"),
+        (["1,2"], r"`template_ids\[0\]` must be one non-empty template id without commas or spaces, got '1,2'"),
         ("[1317", "not a valid list"),
     ],
 )
 def test_bad_template_ids_name_the_parameter(value, message):
     with pytest.raises(InvalidParameterError, match=message):
-        check_template_ids(value)
+        query(template_ids=value)
 
 
 def test_other_parameters_are_checked_and_normalized():
-    assert check_granularity("daily") == "DAILY"
-    assert check_product_type(None) is None
-    assert check_product_type("cloud_api") == "CLOUD_API"
-    assert check_metric_types(None) == []
-    assert check_metric_types(["sent", "READ", "sent"]) == ["SENT", "READ"]
-    assert check_metric_types("sent,clicked") == ["SENT", "CLICKED"]
-    assert check_positive_int(None, "limit") is None
-    assert check_positive_int("25", "limit") == 25
-    assert check_waba_id(1090) == "1090"
+    assert query(granularity="daily")["granularity"] == "DAILY"
+    assert query(product_type=None)["product_type"] is None
+    assert query(product_type="cloud_api")["product_type"] == "CLOUD_API"
+    assert query(metric_types=None)["metric_types"] == []
+    assert query(metric_types=["sent", "READ", "sent"])["metric_types"] == ["SENT", "READ"]
+    assert query(metric_types="sent,clicked")["metric_types"] == ["SENT", "CLICKED"]
+    assert query(limit=None)["limit"] is None
+    assert query(limit="25")["limit"] == 25
+    assert query(waba_id=1090)["waba_id"] == "1090"
+    assert WABA_ID(1090, "waba_id") == "1090"
+    assert query()["sid"] is None  # supplied by the hook from the connection's login
+    assert query(sid="HXAP16SID97IN")["sid"] == "HXAP16SID97IN"
 
 
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: check_granularity("MONTHLY"), "`granularity` must be one of DAILY, got 'MONTHLY'"),
+        (lambda: query(granularity="MONTHLY"), "`granularity` must be one of DAILY, got 'MONTHLY'"),
         (
-            lambda: check_product_type("SMS"),
-            "`product_type` must be one of CLOUD_API, MARKETING_MESSAGES_LITE_API",
+            lambda: query(product_type="SMS"),
+            "`product_type` must be one of CLOUD_API, MARKETING_MESSAGES_LITE_API, got 'SMS'",
         ),
         (
-            lambda: check_metric_types(["SENT", "COST"]),
-            "`metric_types`: invalid metric type 'COST'; allowed values are: "
-            "SENT, DELIVERED, READ, CLICKED, REPLIED",
+            lambda: query(metric_types=["SENT", "COST"]),
+            "`metric_types[1]` must be one of SENT, DELIVERED, READ, CLICKED, REPLIED, got 'COST'",
         ),
-        (lambda: check_positive_int(0, "limit"), "`limit` must be a positive integer"),
-        (lambda: check_positive_int("ten", "limit"), "`limit` must be a positive integer"),
-        (lambda: check_positive_int(True, "limit"), "`limit` must be a positive integer"),
-        (lambda: check_positive_int(2.5, "limit"), "`limit` must be a positive integer"),
-        (lambda: check_waba_id(""), "`waba_id` must be the WhatsApp Business Account id"),
-        (lambda: check_waba_id("1/2"), "`waba_id` must not contain '/'"),
+        (lambda: query(limit=0), "`limit` must be a whole number >= 1, got 0"),
+        (lambda: query(limit="ten"), "`limit` must be a whole number >= 1, got 'ten'"),
+        (lambda: query(limit=True), "`limit` must be a whole number >= 1, got True"),
+        (lambda: query(limit=2.5), "`limit` must be a whole number >= 1, got 2.5"),
+        (lambda: query(waba_id=""), "`waba_id` must be the numeric WhatsApp Business Account id"),
+        (lambda: query(waba_id="1/2"), "`waba_id` must be the numeric WhatsApp Business Account id, e.g. '109000000000001', got '1/2'"),
+        (lambda: query(sid="HX/../1"), "`sid` must be the account SID (letters and digits"),
+        (lambda: SID("HX 1", "sid"), "`sid` must be the account SID (letters and digits"),
+        (lambda: query(today="2025-11-05"), "unknown parameter(s) today; allowed: sid, waba_id"),
     ],
 )
 def test_bad_parameters_name_the_parameter_and_allowed_values(call, message):
-    with pytest.raises(InvalidParameterError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
         call()
 
 
-def test_lookback_is_counted_in_utc_days_back_from_today():
-    check_dates(TODAY - dt.timedelta(days=90), TODAY - dt.timedelta(days=1), 90, TODAY)  # the earliest day
+def test_retention_is_counted_in_utc_days_back_from_today(monkeypatch):
+    assert len(plan(TODAY - dt.timedelta(days=90), TODAY - dt.timedelta(days=1))) == 1  # the earliest day
     with pytest.raises(
-        InvalidParameterError, match=r"`start` \(2025-08-06\) is outside Kaleyra's 90-day lookback"
+        InvalidParameterError,
+        match=r"`start` 2025-08-06 is outside Kaleyra's 90-day retention: the earliest day it keeps analytics "
+        r"for is 2025-08-07",
     ):
-        check_dates(TODAY - dt.timedelta(days=91), TODAY - dt.timedelta(days=80), 90, TODAY)
+        plan(TODAY - dt.timedelta(days=91), TODAY - dt.timedelta(days=80))
     with pytest.raises(InvalidParameterError, match="must not be before"):
-        check_dates(TODAY, TODAY - dt.timedelta(days=1), 90, TODAY)
-    with pytest.raises(InvalidParameterError, match="covers 91 days; one request covers at most 90"):
-        check_dates(TODAY - dt.timedelta(days=90), TODAY, 365, TODAY)
+        plan(TODAY, TODAY - dt.timedelta(days=1))
+    # 91 days: the plan splits them in two; the hook's one request refuses them.
+    assert [dict(c.fields) for c in plan(TODAY - dt.timedelta(days=90), TODAY, 365)] == [
+        {"start_date": "2025-08-07", "end_date": "2025-11-04"},
+        {"start_date": "2025-11-05", "end_date": "2025-11-05"},
+    ]
+    today = dt.datetime.now(dt.timezone.utc).date()
+    with pytest.raises(InvalidParameterError, match="covers more than 90 days; one request covers at most 90"):
+        conn(monkeypatch).template_analytics_request("1090", ["1"], today - dt.timedelta(days=90), today)
 
 
 # -- connection ---------------------------------------------------------------------------------
@@ -159,11 +180,17 @@ def test_host_overrides_the_pod(monkeypatch):
     assert hook.base_url() == "https://proxy.example.com/kaleyra"
 
 
-def test_lookback_days_extra(monkeypatch):
-    assert conn(monkeypatch).lookback_days == 90
-    assert conn(monkeypatch, extra={"lookback_days": "30"}).lookback_days == 30
-    with pytest.raises(InvalidParameterError, match="`lookback_days` must be a positive integer"):
-        _ = conn(monkeypatch, extra={"lookback_days": 0}).lookback_days
+def test_retention_days_extra(monkeypatch):
+    assert conn(monkeypatch).retention_days(90) == 90
+    assert conn(monkeypatch, extra={"retention_days": "30"}).retention_days(90) == 30
+    with pytest.raises(InvalidParameterError, match="extra `retention_days` must be a whole number >= 1"):
+        conn(monkeypatch, extra={"retention_days": 0}).retention_days(90)
+    with pytest.warns(DeprecationWarning, match="`lookback_days` is now `retention_days`"):
+        assert conn(monkeypatch, extra={"lookback_days": "30"}).retention_days(90) == 30
+    with pytest.warns(DeprecationWarning), pytest.raises(
+        InvalidParameterError, match="extra `lookback_days` must be a whole number >= 1"
+    ):
+        conn(monkeypatch, extra={"lookback_days": 0}).retention_days(90)
 
 
 def test_missing_sid_or_key_is_reported_without_a_request(monkeypatch):
@@ -175,28 +202,31 @@ def test_missing_sid_or_key_is_reported_without_a_request(monkeypatch):
 
 def test_request_is_built_with_the_vendor_names_and_checks(monkeypatch):
     hook = conn(monkeypatch)
+    today = dt.datetime.now(dt.timezone.utc).date()  # the hook counts retention back from now
+    yesterday = today - dt.timedelta(days=1)
     req = hook.template_analytics_request(
         "1090",
         ["1317", "156"],
-        dt.date(2025, 11, 4),
-        dt.date(2025, 11, 5),
+        yesterday,
+        today,
         product_type="cloud_api",
         metric_types=["sent"],
         limit=1,
-        today=TODAY,
     )
     assert req.url == "/v2/HXAP16SID97IN/whatsapp/1090/templates_analytics"
     assert dict(req.params) == {
         "whatsapp_template_ids": "1317,156",
-        "start_date": "2025-11-04",
-        "end_date": "2025-11-05",
+        "start_date": yesterday.isoformat(),
+        "end_date": today.isoformat(),
         "granularity": "DAILY",
         "product_type": "CLOUD_API",
         "metric_types": "SENT",
         "limit": "1",
     }
-    with pytest.raises(InvalidParameterError, match="lookback"):
-        hook.template_analytics_request("1090", ["1"], dt.date(2025, 1, 1), dt.date(2025, 1, 2), today=TODAY)
+    with pytest.raises(InvalidParameterError, match="outside Kaleyra's 90-day retention"):
+        hook.template_analytics_request(
+            "1090", ["1"], today - dt.timedelta(days=91), today - dt.timedelta(days=90)
+        )
 
 
 # -- over real HTTP against the sandbox ----------------------------------------------------------
@@ -313,7 +343,8 @@ def test_other_wa400_passes_metas_message_through(monkeypatch, sandbox):
 def test_documented_invalid_status_wa400(monkeypatch, sandbox):
     hook = sandbox_hook(monkeypatch, sandbox)
     with pytest.raises(ValidationError, match=r"invalid status given\. valid values are : accepted, pending"):
-        hook.client.request(PageRequest("GET", hook.analytics_path(KALEYRA_WABA_ID), (("status", "live"),)))
+        path = TEMPLATE_ANALYTICS.path.format(sid=hook.sid, waba_id=KALEYRA_WABA_ID)
+        hook.client.request(PageRequest("GET", path, (("status", "live"),)))
 
 
 def test_wa_500_is_retried_as_a_server_error(monkeypatch, sandbox):
@@ -335,9 +366,9 @@ def test_a_transient_wa_500_is_survived(monkeypatch, sandbox):
 
 
 def test_lookback_is_checked_before_sending(monkeypatch, sandbox):
-    hook = sandbox_hook(monkeypatch, sandbox, extra={"lookback_days": 10})
+    hook = sandbox_hook(monkeypatch, sandbox, extra={"retention_days": 10})
     start, end = days_back(11, 10)
-    with pytest.raises(InvalidParameterError, match="10-day lookback"):
+    with pytest.raises(InvalidParameterError, match="outside Kaleyra's 10-day retention"):
         list(hook.iter_template_analytics(KALEYRA_WABA_ID, ["1"], start, end))
     assert sandbox.requests == []
 

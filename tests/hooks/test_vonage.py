@@ -19,16 +19,17 @@ from airflow_provider_wa_analytics.exceptions import (
     PaginationError,
     ValidationError,
 )
+from airflow_provider_wa_analytics.endpoints import as_list, choices
 from airflow_provider_wa_analytics.hooks.vonage import (
+    COUNTRY_CODES,
     JWT_TTL,
+    MESSAGING,
+    PRICING,
+    TEMPLATE,
+    TEMPLATE_IDS,
+    TIERS,
+    WABA_ID,
     VonageWhatsAppHook,
-    as_list,
-    check_choices,
-    check_country_codes,
-    check_dates,
-    check_template_ids,
-    check_tiers,
-    check_waba_id,
     classify,
     query_array,
 )
@@ -93,21 +94,52 @@ def hook(monkeypatch, sandbox, conn_id="vonage_whatsapp_default", jwt_auth=False
     ],
 )
 def test_template_ids_accept_lists_and_rendered_strings(value, expected):
-    assert check_template_ids(value) == expected
+    assert TEMPLATE_IDS(value, "template_ids") == expected
+    query = TEMPLATE.query({"waba_id": VONAGE_WABA_ID, "granularity": "DAILY", "template_ids": value})
+    assert query["template_ids"] == expected
 
 
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: check_template_ids([]), "`template_ids` is required"),
-        (lambda: check_template_ids(["abc"]), r"`template_ids\[0\]` must be a numeric template ID"),
-        (lambda: check_template_ids("[1, 2"), "`template_ids` is not a valid list"),
-        (lambda: check_template_ids(42), "`template_ids` must be a list"),
-        (lambda: check_waba_id("12/../34"), "`waba_id` must be the numeric ID"),
-        (lambda: check_waba_id(None), "`waba_id` must be the numeric ID"),
-        (lambda: check_choices(["SENT", "OPENED"], "metric_types", ("SENT", "READ")), "one of SENT, READ"),
-        (lambda: check_country_codes(["USA"]), r"`country_codes\[0\]` must be a two-letter"),
-        (lambda: check_tiers(["cheap"]), r"`tiers\[0\]` must be a tier as 'lower:upper'"),
+        (lambda: TEMPLATE_IDS([], "template_ids"), "`template_ids` is required"),
+        (lambda: TEMPLATE_IDS(["abc"], "template_ids"), r"`template_ids\[0\]` must be a numeric template ID"),
+        (lambda: TEMPLATE_IDS("[1, 2", "template_ids"), "`template_ids` is not a valid list"),
+        (lambda: TEMPLATE_IDS(42, "template_ids"), "`template_ids` must be a list"),
+        (lambda: WABA_ID.check("12/../34", "waba_id"), "`waba_id` must be the numeric ID"),
+        (lambda: WABA_ID.check(None, "waba_id"), "`waba_id` must be the numeric ID"),
+        (lambda: TEMPLATE.query(template_query(waba_id="12/../34")), "`waba_id` must be the numeric ID"),
+        (
+            lambda: TEMPLATE.query(template_query(metric_types=["SENT", "OPENED"])),
+            r"`metric_types\[1\]` must be one of SENT, DELIVERED, READ, CLICKED, got 'OPENED'",
+        ),
+        (lambda: TEMPLATE.query(template_query(template_ids=[])), "`template_ids` is required"),
+        (
+            lambda: TEMPLATE.query(template_query(granularity="MONTHLY")),
+            "`granularity` must be one of DAILY, got 'MONTHLY'",
+        ),
+        (
+            lambda: MESSAGING.query(messaging_query(granularity="HOURLY")),
+            "`granularity` must be one of HALF_HOUR, DAILY, MONTHLY, got 'HOURLY'",
+        ),
+        (
+            lambda: MESSAGING.query(messaging_query(product_types=[1])),
+            r"`product_types\[0\]` must be one of 0, 2, got 1",
+        ),
+        (lambda: COUNTRY_CODES(["USA"], "country_codes"), r"`country_codes\[0\]` must be a two-letter"),
+        (
+            lambda: MESSAGING.query(messaging_query(country_codes=["USA"])),
+            r"`country_codes\[0\]` must be a two-letter",
+        ),
+        (lambda: TIERS(["cheap"], "tiers"), r"`tiers\[0\]` must be a tier as 'lower:upper'"),
+        (
+            lambda: PRICING.query({"waba_id": VONAGE_WABA_ID, "tiers": ["cheap"]}),
+            r"`tiers\[0\]` must be a tier as 'lower:upper'",
+        ),
+        (
+            lambda: PRICING.query({"waba_id": VONAGE_WABA_ID, "dimensions": ["REGION"]}),
+            r"`dimensions\[0\]` must be one of PRICING_CATEGORY, PRICING_TYPE, COUNTRY, PHONE, TIER, got 'REGION'",
+        ),
     ],
 )
 def test_bad_parameters_name_the_parameter_and_allowed_values(call, message):
@@ -116,22 +148,53 @@ def test_bad_parameters_name_the_parameter_and_allowed_values(call, message):
 
 
 def test_choices_are_normalized():
-    assert check_choices(["sent", 0, "SENT"], "x", ("SENT", "0")) == ["SENT", "0"]
-    assert check_country_codes(["us", "GB"]) == ["US", "GB"]
+    assert choices(("SENT", "0"))(["sent", 0, "SENT"], "x") == ["SENT", "0"]
+    assert TEMPLATE.query(template_query(metric_types=["sent", "READ", "SENT"]))["metric_types"] == [
+        "SENT",
+        "READ",
+    ]
+    assert MESSAGING.query(messaging_query(product_types=[0, "2", "0"]))["product_types"] == ["0", "2"]
+    assert MESSAGING.query(messaging_query(granularity="half_hour"))["granularity"] == "HALF_HOUR"
+    assert COUNTRY_CODES(["us", "GB"], "country_codes") == ["US", "GB"]
+    assert MESSAGING.query(messaging_query(country_codes=["us", "GB"]))["country_codes"] == ["US", "GB"]
+    assert WABA_ID.check(345688589250625, "waba_id") == "345688589250625"
     assert as_list(None, "x") == []
     assert query_array(["1", "2"]) == "[1,2]"  # the form of the documented _links.self sample
 
 
-def test_dates_follow_the_documented_limits():
-    today = dt.date(2025, 6, 30)
-    check_dates(dt.date(2025, 4, 1), dt.date(2025, 6, 29), 90, today)  # 90 days inclusive
-    with pytest.raises(InvalidParameterError, match="spans 91 days; one request covers at most 90"):
-        check_dates(dt.date(2025, 4, 1), dt.date(2025, 6, 30), 90, today)
-    with pytest.raises(InvalidParameterError, match=r"outside Vonage's 90-day lookback.*2025-04-01"):
-        check_dates(dt.date(2025, 3, 31), dt.date(2025, 4, 1), 90, today)
-    check_dates(dt.date(2025, 3, 31), dt.date(2025, 4, 1), 120, today)  # a longer lookback allows it
+def template_query(**changes):
+    return {"waba_id": VONAGE_WABA_ID, "granularity": "DAILY", "template_ids": ["1"], **changes}
+
+
+def messaging_query(**changes):
+    return {"waba_id": VONAGE_WABA_ID, "granularity": "DAILY", **changes}
+
+
+def plan(first, last, retention_days=90, now=dt.datetime(2025, 6, 30, 12, tzinfo=dt.timezone.utc)):
+    query = MESSAGING.query(messaging_query())
+    return MESSAGING.plan(query, MESSAGING.window.of(first, last), now=now, retention_days=retention_days)
+
+
+def test_dates_follow_the_documented_limits(monkeypatch, sandbox):
+    (call,) = plan(dt.date(2025, 4, 1), dt.date(2025, 6, 29))  # 90 days inclusive: one request
+    assert dict(call.fields) == {"start": "2025-04-01", "end": "2025-06-29"}
+    # 91 days need two requests: the plan splits them, a hook method (one request) refuses them.
+    assert [dict(c.fields) for c in plan(dt.date(2025, 4, 1), dt.date(2025, 6, 30))] == [
+        {"start": "2025-04-01", "end": "2025-06-29"},
+        {"start": "2025-06-30", "end": "2025-06-30"},
+    ]
+    with pytest.raises(InvalidParameterError, match="these arguments need 2 requests and this method sends one"):
+        hook(monkeypatch, sandbox).iter_messaging_analytics(VONAGE_WABA_ID, days_ago(90), TODAY)
+    assert sandbox.requests == []
+    with pytest.raises(
+        InvalidParameterError, match=r"`start` 2025-03-31 is outside Vonage's 90-day retention.*2025-04-01"
+    ):
+        plan(dt.date(2025, 3, 31), dt.date(2025, 4, 1))
+    assert len(plan(dt.date(2025, 3, 31), dt.date(2025, 4, 1), 120)) == 1  # a longer retention allows it
     with pytest.raises(InvalidParameterError, match=r"`end` .* must not be before `start`"):
-        check_dates(dt.date(2025, 6, 2), dt.date(2025, 6, 1), 90, today)
+        plan(dt.date(2025, 6, 2), dt.date(2025, 6, 1))
+    with pytest.raises(InvalidParameterError, match="`start` must be a date in YYYY-MM-DD format, got '2025-6-1'"):
+        plan("2025-6-1", dt.date(2025, 6, 2))
 
 
 @pytest.mark.parametrize(
@@ -263,7 +326,7 @@ def test_template_analytics_before_insights_are_enabled(monkeypatch, sandbox):
 
 def test_vendor_validation_errors_are_not_retried(monkeypatch, sandbox):
     # A lookback raised on our side lets the request through; the sandbox keeps the documented 90 days.
-    h = hook(monkeypatch, sandbox, extra={"lookback_days": 120})
+    h = hook(monkeypatch, sandbox, extra={"retention_days": 120})
     with pytest.raises(ValidationError, match="start: must be within the last 90 days"):
         list(h.iter_messaging_analytics(VONAGE_WABA_ID, days_ago(100), days_ago(99)))
     assert len(sandbox.requests) == 1
@@ -275,19 +338,30 @@ def test_server_errors_are_retried(monkeypatch, sandbox):
     assert pages[0].status == 200 and len(sandbox.requests) == 3
 
 
-# -- lookback -------------------------------------------------------------------------------------
-def test_start_outside_the_lookback_fails_before_any_request(monkeypatch, sandbox):
-    with pytest.raises(InvalidParameterError, match="outside Vonage's 90-day lookback") as info:
+# -- retention ------------------------------------------------------------------------------------
+def test_start_outside_the_retention_fails_before_any_request(monkeypatch, sandbox):
+    with pytest.raises(InvalidParameterError, match="outside Vonage's 90-day retention") as info:
         hook(monkeypatch, sandbox).iter_template_analytics(VONAGE_WABA_ID, days_ago(91), days_ago(80), ["1"])
-    assert "`lookback_days`" in str(info.value)
+    assert "`retention_days`" in str(info.value)
     assert sandbox.requests == []
 
 
 @pytest.mark.parametrize("value", [0, -5, "ninety", "90.5"])
-def test_lookback_days_must_be_a_whole_number(monkeypatch, sandbox, value):
-    h = hook(monkeypatch, sandbox, extra={"lookback_days": value})
-    with pytest.raises(InvalidParameterError, match="`lookback_days` must be a whole number"):
-        _ = h.lookback_days
+def test_retention_days_must_be_a_whole_number(monkeypatch, sandbox, value):
+    h = hook(monkeypatch, sandbox, extra={"retention_days": value})
+    with pytest.raises(InvalidParameterError, match="extra `retention_days` must be a whole number >= 1"):
+        h.retention_days(90)
+
+
+def test_the_old_lookback_days_extra_is_still_read_with_a_warning(monkeypatch, sandbox):
+    assert hook(monkeypatch, sandbox).retention_days(90) == 90
+    assert hook(monkeypatch, sandbox, extra={"retention_days": "120"}).retention_days(90) == 120
+    with pytest.warns(DeprecationWarning, match="`lookback_days` is now `retention_days`"):
+        assert hook(monkeypatch, sandbox, extra={"lookback_days": "120"}).retention_days(90) == 120
+    with pytest.warns(DeprecationWarning), pytest.raises(
+        InvalidParameterError, match="extra `lookback_days` must be a whole number >= 1"
+    ):
+        hook(monkeypatch, sandbox, extra={"lookback_days": 0}).retention_days(90)
 
 
 # -- pages ------------------------------------------------------------------------------------------
@@ -322,7 +396,9 @@ def test_template_pages_follow_links_next_href(monkeypatch, sandbox):
 
 
 def test_more_than_ten_template_ids_is_refused_by_the_hook(monkeypatch, sandbox):
-    with pytest.raises(InvalidParameterError, match=r"at most 10 .*batches them for you"):
+    with pytest.raises(
+        InvalidParameterError, match=r"need 2 requests and this method sends one.*large batches for you"
+    ):
         hook(monkeypatch, sandbox).iter_template_analytics(
             VONAGE_INSIGHTS_WABA_ID, TODAY, TODAY, [str(i) for i in range(11)]
         )

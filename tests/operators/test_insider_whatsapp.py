@@ -95,7 +95,6 @@ def test_three_years_are_fetched_in_yearly_requests_without_gap_or_overlap(sandb
         ({"campaign_filter": {"tags": [1.5]}}, "tag at index 0"),
         ({"start": "2025-03-02", "end": "2025-03-01"}, "`end`"),
         ({"start": "not a date"}, "`start`"),
-        ({"output_format": "parquet"}, "`output_format`"),
         ({"destination": "ftp://bucket/{{ ds }}.jsonl"}, "`destination`"),
     ],
 )
@@ -104,6 +103,13 @@ def test_bad_parameters_fail_before_any_request(sandbox, kwargs, message):
     assert task.state == "failed"
     assert sandbox.requests == []
     assert message in str(task.error)
+
+
+def test_a_fixed_bad_output_format_fails_when_the_dag_is_parsed():
+    from airflow_provider_wa_analytics.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="`output_format`"):
+        InsiderWhatsAppOverallStatisticsOperator(task_id="t", output_format="xml")
 
 
 def test_a_static_bad_destination_fails_when_the_dag_is_parsed():

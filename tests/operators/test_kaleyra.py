@@ -79,7 +79,7 @@ def test_consecutive_daily_runs_ask_for_each_day_once(kaleyra_conn):
 
 def test_window_outside_the_lookback_fails_before_any_request(kaleyra_conn):
     with pytest.raises(
-        InvalidParameterError, match=r"`start` \(2025-07-01\) is outside Kaleyra's 90-day lookback"
+        InvalidParameterError, match=r"`start` 2025-07-01 is outside Kaleyra's 90-day retention"
     ):
         planned(operator(), Window(utc(2025, 7, 1), utc(2025, 11, 1)))
 
@@ -92,7 +92,7 @@ def test_lookback_extra_shortens_the_allowed_window(monkeypatch):
         ),
     )
     op = operator(kaleyra_conn_id="kaleyra_short")
-    with pytest.raises(InvalidParameterError, match="30-day lookback"):
+    with pytest.raises(InvalidParameterError, match="30-day retention"):
         planned(op, Window(utc(2025, 9, 1), utc(2025, 10, 1)))
 
 
@@ -118,13 +118,13 @@ def test_a_longer_lookback_splits_into_ranges_of_at_most_90_days(monkeypatch):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"template_ids": []}, "`template_ids` is mandatory"),
+        ({"template_ids": []}, "`template_ids` is required"),
         ({"granularity": "HOURLY"}, "`granularity` must be one of DAILY"),
         ({"product_type": "SMS"}, "`product_type` must be one of CLOUD_API"),
-        ({"metric_types": ["OPENED"]}, "allowed values are: SENT, DELIVERED, READ, CLICKED, REPLIED"),
-        ({"limit": -1}, "`limit` must be a positive integer"),
-        ({"templates_per_request": 0}, "`templates_per_request` must be a positive integer"),
-        ({"waba_id": None}, "`waba_id` must be the WhatsApp Business Account id"),
+        ({"metric_types": ["OPENED"]}, r"`metric_types\[0\]` must be one of SENT, DELIVERED, READ, CLICKED, REPLIED"),
+        ({"limit": -1}, "`limit` must be a whole number >= 1"),
+        ({"templates_per_request": 0}, "`templates_per_request` must be a whole number >= 1"),
+        ({"waba_id": None}, "`waba_id` must be the numeric WhatsApp Business Account id"),
     ],
 )
 def test_bad_parameters_fail_in_validate(kwargs, message):
@@ -267,7 +267,7 @@ def test_wrong_sid_fails_at_once_with_the_vendor_code(sandbox, sandbox_conn, mon
 def test_window_outside_the_lookback_sends_nothing(sandbox, sandbox_conn):
     task = run(start=MIDNIGHT.subtract(days=120), end=MIDNIGHT.subtract(days=60))
     assert task.state == "failed" and sandbox.requests == []
-    assert isinstance(task.error, InvalidParameterError) and "90-day lookback" in str(task.error)
+    assert isinstance(task.error, InvalidParameterError) and "90-day retention" in str(task.error)
 
 
 def test_xcom_output_returns_both_tables(sandbox, sandbox_conn):

@@ -123,7 +123,7 @@ def test_a_longer_lookback_splits_windows_into_90_day_ranges(vonage_conn, monkey
 def test_start_outside_the_lookback_fails_in_plan(vonage_conn):
     op = VonageMessagingAnalyticsOperator(task_id="m", waba_id=VONAGE_WABA_ID)
     with pytest.raises(
-        InvalidParameterError, match=r"2025-08-31 is outside Vonage's 90-day lookback.*2025-09-01"
+        InvalidParameterError, match=r"2025-08-31 is outside Vonage's 90-day retention.*2025-09-01"
     ):
         planned(op, Window(utc(2025, 8, 31), utc(2025, 9, 2)))
 
@@ -257,7 +257,7 @@ def test_window_outside_the_lookback_sends_nothing(sandbox, sandbox_conn):
         end=MIDNIGHT,
     )
     assert task.state == "failed" and sandbox.requests == []
-    assert isinstance(task.error, InvalidParameterError) and "90-day lookback" in str(task.error)
+    assert isinstance(task.error, InvalidParameterError) and "90-day retention" in str(task.error)
 
 
 def test_enable_insights_operator(sandbox, sandbox_conn):

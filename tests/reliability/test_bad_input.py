@@ -147,9 +147,9 @@ BAD: list[Bad] = [
     ),
     Bad(
         "transactional-accounts-string",
-        run_case("insider_whatsapp.transactional", accounts="+905000000001"),
-        "accounts",
-        ("list",),
+        run_case("insider_whatsapp.transactional", accounts=[905000000001]),
+        "accounts[0]",
+        ("sender phone number string",),
     ),
     Bad(
         "transactional-account-empty",
@@ -179,8 +179,8 @@ BAD: list[Bad] = [
     Bad(
         "webpush-campaign-ids",
         run_case("insider_webpush.campaign_metrics", campaign_ids="all"),
-        "campaign_ids",
-        ("numeric campaign IDs",),
+        "campaign_ids[0]",
+        ("numeric campaign ID",),
     ),
     Bad(
         "webpush-campaign-id",
@@ -209,7 +209,7 @@ BAD: list[Bad] = [
     Bad(
         "hook-webpush-campaign",
         hook_call(InsiderWebPushHook, lambda h: h.campaign_metrics("abc", "2025-03-01", "2025-03-02")),
-        "campaign_id",
+        "campaign_ids[0]",
         ("numeric campaign ID",),
     ),
     # -- Vonage ------------------------------------------------------------------------------
@@ -236,7 +236,7 @@ BAD: list[Bad] = [
         "messaging-concurrency", run_case("vonage.messaging", max_concurrency=0), "max_concurrency", (">= 1",)
     ),
     Bad(
-        "messaging-lookback", run_case("vonage.messaging", start=days_ago(120)), "start", ("90-day lookback",)
+        "messaging-lookback", run_case("vonage.messaging", start=days_ago(120)), "start", ("90-day retention",)
     ),
     Bad(
         "template-ids-empty", run_case("vonage.template", template_ids=[]), "template_ids", ("at least one",)
@@ -311,24 +311,24 @@ BAD: list[Bad] = [
     Bad(
         "kaleyra-metric",
         run_case("kaleyra.template", metric_types=["OPENED"]),
-        "metric_types",
+        "metric_types[0]",
         ("SENT", "REPLIED"),
     ),
-    Bad("kaleyra-limit", run_case("kaleyra.template", limit=0), "limit", ("positive",)),
+    Bad("kaleyra-limit", run_case("kaleyra.template", limit=0), "limit", (">= 1",)),
     Bad(
         "kaleyra-batch",
         run_case("kaleyra.template", templates_per_request=0),
         "templates_per_request",
-        ("positive",),
+        (">= 1",),
     ),
-    Bad("kaleyra-waba", run_case("kaleyra.template", waba_id="a/b"), "waba_id", ("'/'",)),
+    Bad("kaleyra-waba", run_case("kaleyra.template", waba_id="a/b"), "waba_id", ("numeric",)),
     Bad(
         "kaleyra-template-ids",
         run_case("kaleyra.template", template_ids=[]),
         "template_ids",
         ("at least one",),
     ),
-    Bad("kaleyra-lookback", run_case("kaleyra.template", start=days_ago(100)), "start", ("90-day lookback",)),
+    Bad("kaleyra-lookback", run_case("kaleyra.template", start=days_ago(100)), "start", ("90-day retention",)),
     Bad("kaleyra-pod", with_extras("kaleyra.template", pod="us"), "pod", ("in, sg, eu", "na")),
     Bad(
         "hook-kaleyra-product-type",
