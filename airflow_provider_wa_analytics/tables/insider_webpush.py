@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from airflow_provider_wa_analytics.tables.schema import Table, table
 from airflow_provider_wa_analytics.tables import (
     iso_utc,
     items,
@@ -87,6 +88,16 @@ TABLES = {
     "dropped_reasons": REASONS,
     "undelivered_reasons": REASONS,
     "missing_campaigns": MISSING_CAMPAIGNS,
+}
+
+_CAMPAIGN_WINDOW = ("partner_id", "campaign_id", "start_date", "end_date")
+#: No table has a day column: under ``{date}`` each campaign is asked one UTC day at a time.
+DEFINITIONS: dict[str, Table] = {
+    "overview": table("overview", OVERVIEW, key=_CAMPAIGN_WINDOW),
+    "device_metrics": table("device_metrics", DEVICE_METRICS, key=(*_CAMPAIGN_WINDOW, "device")),
+    "dropped_reasons": table("dropped_reasons", REASONS, key=(*_CAMPAIGN_WINDOW, "reason")),
+    "undelivered_reasons": table("undelivered_reasons", REASONS, key=(*_CAMPAIGN_WINDOW, "reason")),
+    "missing_campaigns": table("missing_campaigns", MISSING_CAMPAIGNS, key=_CAMPAIGN_WINDOW),
 }
 
 Row = dict[str, Any]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from airflow_provider_wa_analytics.tables.schema import Table, table
 from airflow_provider_wa_analytics.tables import (
     breakdown,
     iso_utc,
@@ -116,6 +117,20 @@ OVERALL_TABLES = {
     "summary": SUMMARY,
 }
 TRANSACTIONAL_TABLES = {"daily": DAILY, "summary": SUMMARY}
+
+#: Under ``{date}`` the endpoint is asked one UTC day at a time, so the window is that day.
+_WINDOW = ("endpoint", "account", "window_start", "window_end")
+_IDS = {"campaign_id": "integer"}
+OVERALL_DEFINITIONS: dict[str, Table] = {
+    "daily": table("daily", DAILY, key=("endpoint", "account", "date"), day="date"),
+    "campaigns": table("campaigns", CAMPAIGNS, key=(*_WINDOW, "campaign_id"), types=_IDS),
+    "campaign_tags": table("campaign_tags", CAMPAIGN_TAGS, key=(*_WINDOW, "campaign_id", "tag_id"), types=_IDS),
+    "campaign_responses": table(
+        "campaign_responses", CAMPAIGN_RESPONSES, key=(*_WINDOW, "campaign_id", "card_id"), types=_IDS
+    ),
+    "summary": table("summary", SUMMARY, key=_WINDOW),
+}
+TRANSACTIONAL_DEFINITIONS = {name: OVERALL_DEFINITIONS[name] for name in TRANSACTIONAL_TABLES}
 
 Row = dict[str, Any]
 
