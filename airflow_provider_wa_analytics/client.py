@@ -432,15 +432,17 @@ class ApiClient:
         from airflow_provider_wa_analytics.exceptions import PaginationError
 
         req: PageRequest | None = first
-        seen: set[PageRequest] = set()
+        seen: set[Any] = set()
         while req is not None:
-            if req in seen:
+            # A POST body is a dict (unhashable): the request is remembered by its JSON text.
+            key = (req.method, req.url, req.params, json.dumps(req.json, sort_keys=True, default=str))
+            if key in seen:
                 raise PaginationError(
                     f"The vendor returned a cursor that was already followed ({req.url}); stopping instead "
                     "of looping.",
                     vendor=self.vendor,
                 )
-            seen.add(req)
+            seen.add(key)
             page = self.request(req)
             yield page
             req = paginator.next_request(page, req) if paginator is not None else None
