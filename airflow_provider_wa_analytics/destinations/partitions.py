@@ -354,8 +354,13 @@ class RunOutput(Output):
             before: Tally | None = None
             if previous is not None:
                 before = Tally()
-                for row in parse_rows(previous, self.output_format, self.compression == "gzip"):
-                    before.add(schema, row)
+                try:
+                    for row in parse_rows(previous, self.output_format, self.compression == "gzip"):
+                        before.add(schema, row)
+                except Exception:  # another format, or written by hand: the report says so, the run goes on
+                    log.warning("Could not read the previous %s to compare with", self.objects()[(table, day)].uri)
+                    out[(table, day)] = {"previous": "unreadable", "rows_after": self._tallies.get((table, day), Tally()).rows}
+                    continue
             out[(table, day)] = self._tallies.get((table, day), Tally()).change(before, schema)
         return out
 

@@ -93,7 +93,7 @@ TABLES = {
 _CAMPAIGN_WINDOW = ("partner_id", "campaign_id", "start_date", "end_date")
 #: No table has a day column: under ``{date}`` each campaign is asked one UTC day at a time.
 DEFINITIONS: dict[str, Table] = {
-    "overview": table("overview", OVERVIEW, key=_CAMPAIGN_WINDOW),
+    "overview": table("overview", OVERVIEW, key=_CAMPAIGN_WINDOW, types={"status": "integer"}),
     "device_metrics": table("device_metrics", DEVICE_METRICS, key=(*_CAMPAIGN_WINDOW, "device")),
     "dropped_reasons": table("dropped_reasons", REASONS, key=(*_CAMPAIGN_WINDOW, "reason")),
     "undelivered_reasons": table("undelivered_reasons", REASONS, key=(*_CAMPAIGN_WINDOW, "reason")),

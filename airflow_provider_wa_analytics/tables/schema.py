@@ -36,7 +36,7 @@ _TIMESTAMPS = frozenset(
 _DATES = frozenset({"date", "start_date", "end_date"})
 _FLOATS = frozenset({"delivery_rate", "ctr", "conversion_rate", "percentage", "revenue"})
 _INTEGERS = frozenset(
-    {"tag_id", "card_id", "status", "working_status", "send_type", "status_code", "button_index"}
+    {"tag_id", "card_id", "working_status", "send_type", "status_code", "button_index"}
 )
 _TEXT = frozenset(
     {
@@ -54,6 +54,7 @@ _TEXT = frozenset(
         "campaign_id",
         "campaign_name",
         "campaign_type",
+        "status",
         "phone_number",
         "phone_number_name",
         "tag_name",
