@@ -29,8 +29,8 @@ from airflow_provider_wa_analytics.windows import UTC, Window
 
 if TYPE_CHECKING:
     from airflow_provider_wa_analytics.client import PageRequest
-    from airflow_provider_wa_analytics.tables.schema import Table
     from airflow_provider_wa_analytics.paging import Paginator
+    from airflow_provider_wa_analytics.tables.schema import Table
 
 Checker = Callable[[Any, str], Any]
 Row = dict[str, Any]

@@ -95,7 +95,11 @@ def late_plan(
     extended = Window(min(window.start, midnight(refetched[0])), window.end) if refetched else window
     if refetched:
         log.info(
-            "lookback_days %d: re-fetching %s .. %s before the window %s", days, refetched[0], refetched[-1], window
+            "lookback_days %d: re-fetching %s .. %s before the window %s",
+            days,
+            refetched[0],
+            refetched[-1],
+            window,
         )
     return LatePlan(
         window=extended,

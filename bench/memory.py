@@ -58,8 +58,8 @@ def child_operator(n: int) -> None:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
     from airflow_provider_wa_analytics.operators.kaleyra import KaleyraTemplateAnalyticsOperator
-    from airflow_provider_wa_analytics.testing.kaleyra import KALEYRA_WABA_ID
     from airflow_provider_wa_analytics.registry import MINIMAL_CONTEXT, days_ago
+    from airflow_provider_wa_analytics.testing.kaleyra import KALEYRA_WABA_ID
 
     S3Hook(aws_conn_id=bm.CONN_ID).get_conn().head_bucket(Bucket=bm.BUCKET)
     baseline = peak_rss_mib()

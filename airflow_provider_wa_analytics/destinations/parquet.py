@@ -23,7 +23,7 @@ def require_pyarrow() -> Any:
     """pyarrow, or the error naming the extra (raised before any request)."""
     try:
         import pyarrow
-        import pyarrow.parquet  # noqa: F401
+        import pyarrow.parquet
     except ImportError:
         raise InvalidParameterError(
             f'`output_format="parquet"` needs pyarrow: pip install "airflow-provider-wa-analytics[{EXTRA}]"'
@@ -71,7 +71,7 @@ def _integer(value: Any) -> int:
     return int(value)
 
 
-_CONVERT = {
+_CONVERT: dict[str, Any] = {
     "count": _integer,
     "integer": _integer,
     "float": float,
@@ -84,7 +84,7 @@ _CONVERT = {
 
 def typed(kind: str, value: Any) -> Any:
     """A normalized value as its column's Parquet type (None stays None)."""
-    return None if value is None or value == "" and kind != "text" else _CONVERT[kind](value)
+    return None if value is None or (value == "" and kind != "text") else _CONVERT[kind](value)
 
 
 class ParquetWriter:
@@ -121,7 +121,10 @@ class ParquetWriter:
 
         if not self._buffer[0]:
             return
-        arrays = [pa.array(values, type=field.type) for values, field in zip(self._buffer, self._schema, strict=True)]
+        arrays = [
+            pa.array(values, type=field.type)
+            for values, field in zip(self._buffer, self._schema, strict=True)
+        ]
         self._writer.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
         self._buffer = [[] for _ in self.columns]
 

@@ -27,8 +27,8 @@ from typing import Any
 
 from airflow_provider_wa_analytics.destinations.formats import open_writer
 from airflow_provider_wa_analytics.destinations.naming import (
-    FORMATS,
     Location,
+    check_format,
     is_templated,
     plan_locations,
 )
@@ -197,18 +197,12 @@ class RunOutput(Output):
 
     # -- checks ------------------------------------------------------------------------------------
     def _check_parameters(self) -> None:
-        if self.output_format not in (*FORMATS, "parquet"):
-            raise InvalidParameterError(
-                f"`output_format` must be one of {', '.join((*FORMATS, 'parquet'))} (got {self.output_format!r})."
-            )
-        if self.compression not in (None, "gzip"):
-            raise InvalidParameterError(
-                f"`compression` must be None (no compression) or 'gzip' (got {self.compression!r})."
-            )
+        check_format(self.output_format, self.compression)
         if self.to_xcom:
             if self.output_format == "parquet":
                 raise InvalidParameterError(
-                    '`output_format="parquet"` writes files: set `destination` to an s3://, gs:// or file:// URI.'
+                    '`output_format="parquet"` writes files: set `destination` to an s3://, gs:// or '
+                    "file:// URI."
                 )
             return
         if self.wants_raw and self.partitioned:
@@ -217,7 +211,9 @@ class RunOutput(Output):
                 "(json) span several days and cannot be split by day."
             )
         if not isinstance(self.destination, str) or is_templated(self.destination):
-            raise InvalidParameterError(f"`destination` must be a rendered URI string (got {self.destination!r}).")
+            raise InvalidParameterError(
+                f"`destination` must be a rendered URI string (got {self.destination!r})."
+            )
         check_destination(self.destination)
         if self.output_format == "parquet":
             from airflow_provider_wa_analytics.destinations.parquet import require_pyarrow
@@ -339,7 +335,9 @@ class RunOutput(Output):
                 entry["change"] = changes[(table, day)]
             result.append(entry)
         self._log_changes(changes)
-        manifest = write_manifest(store, [self.objects()[key] for key in self._day_writers], result, self._tmpdir.name)
+        manifest = write_manifest(
+            store, [self.objects()[key] for key in self._day_writers], result, self._tmpdir.name
+        )
         log.info("Published %d object(s) and %s", len(result), manifest.uri)
         return result
 
@@ -358,8 +356,13 @@ class RunOutput(Output):
                     for row in parse_rows(previous, self.output_format, self.compression == "gzip"):
                         before.add(schema, row)
                 except Exception:  # another format, or written by hand: the report says so, the run goes on
-                    log.warning("Could not read the previous %s to compare with", self.objects()[(table, day)].uri)
-                    out[(table, day)] = {"previous": "unreadable", "rows_after": self._tallies.get((table, day), Tally()).rows}
+                    log.warning(
+                        "Could not read the previous %s to compare with", self.objects()[(table, day)].uri
+                    )
+                    out[(table, day)] = {
+                        "previous": "unreadable",
+                        "rows_after": self._tallies.get((table, day), Tally()).rows,
+                    }
                     continue
             out[(table, day)] = self._tallies.get((table, day), Tally()).change(before, schema)
         return out
@@ -414,7 +417,9 @@ def manifest_bytes(entries: Sequence[Mapping[str, Any]]) -> bytes:
     return (json.dumps({"objects": objects}, indent=1, sort_keys=True) + "\n").encode()
 
 
-def write_manifest(store: Store, locations: Sequence[Location], entries: Sequence[Mapping[str, Any]], tmp: str) -> Location:
+def write_manifest(
+    store: Store, locations: Sequence[Location], entries: Sequence[Mapping[str, Any]], tmp: str
+) -> Location:
     """Write the manifest last: staged under a hidden name, then promoted in one step."""
     final = manifest_location(locations)
     path = os.path.join(tmp, MANIFEST_NAME)

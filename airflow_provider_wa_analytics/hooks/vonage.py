@@ -124,7 +124,8 @@ TEMPLATE = Endpoint(
     rows=tables.template_tables,
     schemas=tables.TEMPLATE_DEFINITIONS,
     default_lookback_days=7,
-    summary="lookback 7 days: the Meta template analytics behind it restate a day's deliveries, reads and clicks for days",
+    summary="lookback 7 days: the Meta template analytics behind it restate a day's deliveries, reads and "
+    "clicks for days",
     provenance={"waba_id": "waba_id"},
     **_VONAGE,
 )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import pendulum
 
+from airflow_provider_wa_analytics.destinations.naming import check_format
 from airflow_provider_wa_analytics.endpoints import (
     DEFAULT_MAX_CALLS,
     Call,
@@ -23,7 +24,6 @@ from airflow_provider_wa_analytics.endpoints import (
     Rows,
     whole_number,
 )
-from airflow_provider_wa_analytics.destinations.naming import check_format
 from airflow_provider_wa_analytics.hooks.base import WaAnalyticsHook
 from airflow_provider_wa_analytics.lookback import (
     LatePlan,

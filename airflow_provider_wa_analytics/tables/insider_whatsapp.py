@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from airflow_provider_wa_analytics.tables.schema import Table, table
 from airflow_provider_wa_analytics.tables import (
     breakdown,
     iso_utc,
@@ -19,6 +18,8 @@ from airflow_provider_wa_analytics.tables import (
     number,
     snake,
 )
+from airflow_provider_wa_analytics.tables.schema import Table
+from airflow_provider_wa_analytics.tables.schema import table as define
 
 PROVENANCE = ("vendor", "endpoint", "account", "window_start", "window_end")
 
@@ -122,13 +123,15 @@ TRANSACTIONAL_TABLES = {"daily": DAILY, "summary": SUMMARY}
 _WINDOW = ("endpoint", "account", "window_start", "window_end")
 _IDS = {"campaign_id": "integer"}
 OVERALL_DEFINITIONS: dict[str, Table] = {
-    "daily": table("daily", DAILY, key=("endpoint", "account", "date"), day="date"),
-    "campaigns": table("campaigns", CAMPAIGNS, key=(*_WINDOW, "campaign_id"), types=_IDS),
-    "campaign_tags": table("campaign_tags", CAMPAIGN_TAGS, key=(*_WINDOW, "campaign_id", "tag_id"), types=_IDS),
-    "campaign_responses": table(
+    "daily": define("daily", DAILY, key=("endpoint", "account", "date"), day="date"),
+    "campaigns": define("campaigns", CAMPAIGNS, key=(*_WINDOW, "campaign_id"), types=_IDS),
+    "campaign_tags": define(
+        "campaign_tags", CAMPAIGN_TAGS, key=(*_WINDOW, "campaign_id", "tag_id"), types=_IDS
+    ),
+    "campaign_responses": define(
         "campaign_responses", CAMPAIGN_RESPONSES, key=(*_WINDOW, "campaign_id", "card_id"), types=_IDS
     ),
-    "summary": table("summary", SUMMARY, key=_WINDOW),
+    "summary": define("summary", SUMMARY, key=_WINDOW),
 }
 TRANSACTIONAL_DEFINITIONS = {name: OVERALL_DEFINITIONS[name] for name in TRANSACTIONAL_TABLES}
 

@@ -35,9 +35,7 @@ _TIMESTAMPS = frozenset(
 )
 _DATES = frozenset({"date", "start_date", "end_date"})
 _FLOATS = frozenset({"delivery_rate", "ctr", "conversion_rate", "percentage", "revenue"})
-_INTEGERS = frozenset(
-    {"tag_id", "card_id", "working_status", "send_type", "status_code", "button_index"}
-)
+_INTEGERS = frozenset({"tag_id", "card_id", "working_status", "send_type", "status_code", "button_index"})
 _TEXT = frozenset(
     {
         "vendor",
@@ -120,7 +118,9 @@ class Table:
         names = self.column_names
         if len(set(names)) != len(names):
             raise ValueError(f"table {self.name!r}: duplicate columns")
-        missing = [c for c in (*self.primary_key, *([self.day_column] if self.day_column else [])) if c not in names]
+        missing = [
+            c for c in (*self.primary_key, *([self.day_column] if self.day_column else [])) if c not in names
+        ]
         if missing:
             raise ValueError(f"table {self.name!r}: key or day columns {missing} are not columns")
 

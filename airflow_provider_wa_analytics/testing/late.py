@@ -37,7 +37,7 @@ def settle(value: int, percent: int) -> int:
 
 def parse_as_of(value: object) -> dt.date | None:
     """``None``, a ``date`` or a ``YYYY-MM-DD`` string (the control endpoint's JSON)."""
-    if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         return value  # type: ignore[return-value]
     if isinstance(value, dt.datetime):
         return value.date()

@@ -56,7 +56,10 @@ def test_day_objects_and_manifest_on_every_store(sandbox, target):
     for i, as_of in enumerate(("2025-03-11", "2025-03-12")):
         sandbox.set_as_of(as_of)
         result = overall(
-            target.uri("wa/{date}/{table}.jsonl"), target.conn_id, day=DAY + dt.timedelta(days=i), lookback_days=1
+            target.uri("wa/{date}/{table}.jsonl"),
+            target.conn_id,
+            day=DAY + dt.timedelta(days=i),
+            lookback_days=1,
         ).execute({})
     objects = target.objects()
     manifest = json.loads(objects.pop("wa/_manifest.json"))
@@ -74,7 +77,9 @@ def test_day_objects_and_manifest_on_every_store(sandbox, target):
 def test_an_empty_day_gets_an_empty_object_csv_with_its_header(sandbox, file_target):
     sandbox.configure("insider_whatsapp", campaigns_per_day=0)
     try:
-        result = overall(file_target.uri("{date}/{table}.csv"), output_format="csv", lookback_days=0).execute({})
+        result = overall(file_target.uri("{date}/{table}.csv"), output_format="csv", lookback_days=0).execute(
+            {}
+        )
     finally:
         sandbox.configure("insider_whatsapp", campaigns_per_day=2)
     (tags,) = [e for e in result if e["table"] == "campaign_tags"]
@@ -87,7 +92,9 @@ def test_parquet_types_and_values_equal_the_jsonl_output(sandbox, target):
 
     sandbox.set_as_of("2025-03-11")
     overall(target.uri("j/{date}/{table}.jsonl"), target.conn_id, lookback_days=2).execute({})
-    result = overall(target.uri("p/{date}/{table}.parquet"), target.conn_id, lookback_days=2, output_format="parquet").execute({})
+    result = overall(
+        target.uri("p/{date}/{table}.parquet"), target.conn_id, lookback_days=2, output_format="parquet"
+    ).execute({})
     objects = target.objects()
     assert len(result) == 15
     for entry in result:
@@ -106,12 +113,14 @@ def test_parquet_types_and_values_equal_the_jsonl_output(sandbox, target):
         for row, line in zip(table.to_pylist(), lines, strict=True):
             expected = json.loads(line)
             for name, value in row.items():
-                if isinstance(value, dt.datetime):
-                    value = value.isoformat()
-                elif isinstance(value, dt.date):
+                if isinstance(value, (dt.datetime, dt.date)):
                     value = value.isoformat()
                 want = expected[name]
-                assert value == want or (isinstance(value, float) and value == float(want)), (name, value, want)
+                assert value == want or (isinstance(value, float) and value == float(want)), (
+                    name,
+                    value,
+                    want,
+                )
 
 
 @pytest.mark.parametrize(
@@ -166,10 +175,19 @@ def test_web_push_is_asked_one_day_at_a_time_and_the_cost_is_logged(caplog):
     query = CAMPAIGN_METRICS.query({"partner_id": "p", "campaign_ids": ["1", "2"]})
     now = dt.datetime(2025, 3, 20, tzinfo=dt.timezone.utc)
     window = Window.of("2025-03-15", "2025-03-16")
-    plan = late_plan(CAMPAIGN_METRICS, window, None, "s3://b/{date}/{table}.jsonl", now=now, retention_days=None)
+    plan = late_plan(
+        CAMPAIGN_METRICS, window, None, "s3://b/{date}/{table}.jsonl", now=now, retention_days=None
+    )
     with caplog.at_level(logging.INFO, logger="airflow_provider_wa_analytics.lookback"):
         calls = plan_calls(
-            CAMPAIGN_METRICS, query, plan.window, plan, now=now, retention_days=None, max_calls=100, batch_size=None
+            CAMPAIGN_METRICS,
+            query,
+            plan.window,
+            plan,
+            now=now,
+            retention_days=None,
+            max_calls=100,
+            batch_size=None,
         )
     assert len(calls) == 2 * 4  # campaigns x (the day + the default lookback of 3)
     assert {(c.fields["start_date"], c.fields["end_date"]) for c in calls} == {

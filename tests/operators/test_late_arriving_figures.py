@@ -130,7 +130,7 @@ def test_each_day_is_in_exactly_one_object_and_the_manifest_matches_the_files(ru
 
 
 def test_the_change_report_shows_what_the_re_fetched_days_moved(sandbox, runs):
-    roots, results = runs
+    _, results = runs
     last = results[3][-1].result
     refetched = [e for e in last if "change" in e]
     assert {e["day"] for e in refetched} == {(FIRST + dt.timedelta(days=i)).isoformat() for i in (6, 7, 8)}

@@ -53,7 +53,7 @@ def test_figures_are_deterministic_and_final_ones_are_the_defaults(sandbox):
 
 
 def test_as_of_through_the_control_endpoint(sandbox):
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - the loopback sandbox
         f"{sandbox.url}/__sandbox__/config", data=json.dumps({"as_of": "2025-03-11"}).encode(), method="POST"
     )
     with urllib.request.urlopen(request) as response:  # noqa: S310 - the loopback sandbox
@@ -70,7 +70,9 @@ def test_every_vendor_serves_late_figures(sandbox):
 
     def figures():
         kaleyra = sandbox.app("kaleyra_whatsapp").data_point(KALEYRA_WABA_ID, "1002", DAY, [])
-        vonage = sandbox.app("vonage_whatsapp").template_entries(VONAGE_INSIGHTS_WABA_ID, ["458951126288942"], DAY, DAY)
+        vonage = sandbox.app("vonage_whatsapp").template_entries(
+            VONAGE_INSIGHTS_WABA_ID, ["458951126288942"], DAY, DAY
+        )
         webpush = sandbox.app("insider_webpush").campaign_metrics("10001", DAY, DAY)
         return int(kaleyra["delivered"]), vonage[0]["delivered"], json.dumps(webpush, sort_keys=True)
 
