@@ -95,7 +95,7 @@ def test_three_years_are_fetched_in_yearly_requests_without_gap_or_overlap(sandb
         ({"campaign_filter": {"tags": [1.5]}}, "tag at index 0"),
         ({"start": "2025-03-02", "end": "2025-03-01"}, "`end`"),
         ({"start": "not a date"}, "`start`"),
-        ({"output_format": "parquet"}, "`output_format`"),
+        ({"output_format": "xml"}, "`output_format`"),
         ({"destination": "ftp://bucket/{{ ds }}.jsonl"}, "`destination`"),
     ],
 )
