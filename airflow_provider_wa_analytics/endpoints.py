@@ -30,6 +30,7 @@ from airflow_provider_wa_analytics.windows import UTC, Window
 if TYPE_CHECKING:
     from airflow_provider_wa_analytics.client import PageRequest
     from airflow_provider_wa_analytics.paging import Paginator
+    from airflow_provider_wa_analytics.tables.schema import Table
 
 Checker = Callable[[Any, str], Any]
 Row = dict[str, Any]
@@ -376,6 +377,14 @@ class Endpoint:
     default_concurrency: int = 1
     #: Default ``lookback_days`` and why, for the docs and the late-arriving-figures planner.
     summary: str = ""
+    #: Days before the window each run re-fetches by default under ``{date}`` (see :mod:`.lookback`).
+    default_lookback_days: int = 0
+    #: The tables sum over the requested window (summaries, per-campaign totals): under ``{date}``
+    #: the endpoint is asked one UTC day at a time so that every row belongs to one day.
+    aggregates_window: bool = False
+    #: Table name -> :class:`~airflow_provider_wa_analytics.tables.schema.Table` (types, primary key,
+    #: day column); its column names are :attr:`tables`.
+    schemas: Mapping[str, Table] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

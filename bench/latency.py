@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import Bench, RemoteSandbox, Row, timed
 from airflow_provider_wa_analytics.registry import CASES_BY_ID, MINIMAL_CONTEXT, days_ago
+from bench.common import Bench, RemoteSandbox, Row, timed
 
 LATENCY = 0.1
 REQUESTS = 40

@@ -1,4 +1,4 @@
-"""Row 2: peak memory versus rows, jsonl and csv to S3 (moto server in its own process).
+"""Row 2: peak memory versus rows, jsonl, csv and parquet to S3 (moto server in its own process).
 
 Reuses ``bench/bench_memory.py`` (the destinations benchmark): its row producer, columns, S3 server
 and bucket. Each size and format runs in a fresh child; peak RSS is the child's ``ru_maxrss`` after
@@ -20,7 +20,7 @@ from bench import bench_memory as bm
 from bench.common import Bench, Row, peak_rss_mib, run_child
 
 TARGET = 1.2
-FORMATS = ("jsonl", "csv")
+FORMATS = ("jsonl", "csv", "parquet")
 
 
 def child(fmt: str, n: int) -> None:
@@ -32,6 +32,19 @@ def child(fmt: str, n: int) -> None:
     baseline = peak_rss_mib()
     started = time.monotonic()
     out = Output(f"s3://{bm.BUCKET}/bench/{n}.{fmt}", bm.CONN_ID, fmt, tables={bm.TABLE: bm.COLUMNS})
+    if fmt == "parquet":  # typed from a table definition, streamed in row groups
+        from airflow_provider_wa_analytics.destinations.partitions import RunOutput
+        from airflow_provider_wa_analytics.tables.schema import table
+
+        types = {"channel": "text", "campaign_name": "text", "campaign_id": "integer", "read_rate": "float"}
+        schema = table(bm.TABLE, bm.COLUMNS, key=("campaign_id",), types=types)
+        out = RunOutput(
+            schemas={bm.TABLE: schema},
+            destination=f"s3://{bm.BUCKET}/bench/{n}.{fmt}",
+            destination_conn_id=bm.CONN_ID,
+            output_format=fmt,
+            tables={bm.TABLE: bm.COLUMNS},
+        )
     out.check()
     with out:
         out.write_rows(bm.TABLE, bm.normalized_rows(n))
@@ -58,8 +71,8 @@ def child_operator(n: int) -> None:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
     from airflow_provider_wa_analytics.operators.kaleyra import KaleyraTemplateAnalyticsOperator
-    from airflow_provider_wa_analytics.testing.kaleyra import KALEYRA_WABA_ID
     from airflow_provider_wa_analytics.registry import MINIMAL_CONTEXT, days_ago
+    from airflow_provider_wa_analytics.testing.kaleyra import KALEYRA_WABA_ID
 
     S3Hook(aws_conn_id=bm.CONN_ID).get_conn().head_bucket(Bucket=bm.BUCKET)
     baseline = peak_rss_mib()

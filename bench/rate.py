@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import Bench, RemoteSandbox, Row, timed
 from airflow_provider_wa_analytics.registry import CASES, MINIMAL_CONTEXT, EndpointCase
+from bench.common import Bench, RemoteSandbox, Row, timed
 
 RATE = 20.0
 TARGET = 0.95

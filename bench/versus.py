@@ -18,9 +18,9 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from airflow_provider_wa_analytics.registry import CASES_BY_ID, days_ago
 from bench import bench_memory as bm
 from bench.common import Bench, Row, peak_rss_mib, run_child
-from airflow_provider_wa_analytics.registry import CASES_BY_ID, days_ago
 
 #: The runs: HttpOperator, then the provider (output format, and max_concurrency after "-").
 WAYS = {

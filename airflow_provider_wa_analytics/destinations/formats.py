@@ -14,7 +14,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-CONTENT_TYPES = {"json": "application/json", "jsonl": "application/x-ndjson", "csv": "text/csv"}
+CONTENT_TYPES = {
+    "json": "application/json",
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
+}
 
 
 def _json_default(value: Any) -> Any:
@@ -172,4 +177,6 @@ def open_writer(output_format: str, path: str, table: str, columns: Sequence[str
         return RawJsonWriter(path, compress)
     if output_format == "csv":
         return CsvWriter(path, table, columns, compress)
+    if output_format == "parquet":
+        raise ValueError("parquet is written by destinations.parquet.ParquetWriter (typed from the table)")
     return JsonlWriter(path, table, columns, compress)

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
 
 SCHEMES = ("s3", "gs", "file")
-FORMATS = ("json", "jsonl", "csv")
+FORMATS = ("json", "jsonl", "csv", "parquet")
 COMPRESSIONS = (None, "gzip")
 RAW_TABLE = "raw"
 TABLE_PLACEHOLDER = "{table}"
@@ -18,7 +18,7 @@ TABLE_PLACEHOLDER = "{table}"
 # What counts as "the extension" when a table name is inserted before it: a known data suffix,
 # optionally followed by a compression suffix (".jsonl.gz" keeps both). Anything else (dates with
 # dots, no suffix at all) gets the table name appended.
-_EXTENSION = re.compile(r"(\.(?:jsonl|ndjson|json|csv|tsv|txt))?(\.(?:gz|gzip))?$", re.IGNORECASE)
+_EXTENSION = re.compile(r"(\.(?:jsonl|ndjson|json|csv|tsv|txt|parquet))?(\.(?:gz|gzip))?$", re.IGNORECASE)
 _BUCKET = {
     "s3": re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
     "gs": re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$"),

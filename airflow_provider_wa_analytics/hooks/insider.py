@@ -123,6 +123,11 @@ OVERALL = Endpoint(
     tables=insider_whatsapp.OVERALL_TABLES,
     rows=insider_whatsapp.overall_tables,
     provenance={"account": "campaign_filter.accounts"},
+    schemas=insider_whatsapp.OVERALL_DEFINITIONS,
+    aggregates_window=True,
+    default_lookback_days=3,
+    summary="lookback 3 days: Insider keeps counting deliveries (`delivery_pending`), reads, clicks and "
+    "conversions for days after a campaign sends",
 )
 TRANSACTIONAL = Endpoint(
     vendor="insider_whatsapp",
@@ -142,6 +147,11 @@ TRANSACTIONAL = Endpoint(
     tables=insider_whatsapp.TRANSACTIONAL_TABLES,
     rows=insider_whatsapp.transactional_tables,
     provenance={"account": "accounts"},
+    schemas=insider_whatsapp.TRANSACTIONAL_DEFINITIONS,
+    aggregates_window=True,
+    default_lookback_days=3,
+    summary="lookback 3 days: deliveries, reads and clicks of transactional messages keep arriving for "
+    "days (Insider's \"Delivery Pending\")",
 )
 CAMPAIGN_METRICS = Endpoint(
     vendor="insider_webpush",
@@ -169,6 +179,11 @@ CAMPAIGN_METRICS = Endpoint(
         "start_date": "start_date",
         "end_date": "end_date",
     },
+    schemas=insider_webpush.DEFINITIONS,
+    aggregates_window=True,
+    default_lookback_days=3,
+    summary="lookback 3 days: Web Push deliveries, clicks, conversions and revenue are attributed for days "
+    "after the send; each re-fetched day costs one request per campaign at 30 requests a minute",
 )
 
 

@@ -96,6 +96,10 @@ TEMPLATE_ANALYTICS = Endpoint(
     paginator=PAGINATOR,
     tables=tables.TABLES,
     rows=tables.template_analytics_tables,
+    schemas=tables.DEFINITIONS,
+    default_lookback_days=7,
+    summary="lookback 7 days: Kaleyra serves Meta's template analytics, which restate a day's deliveries, "
+    "reads, replies and clicks for days",
     retention_days=DEFAULT_RETENTION_DAYS,
     provenance={"waba_id": "waba_id"},
     default_concurrency=4,

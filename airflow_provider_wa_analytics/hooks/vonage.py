@@ -100,6 +100,9 @@ MESSAGING = Endpoint(
     ),
     tables=tables.MESSAGING_TABLES,
     rows=tables.messaging_tables,
+    schemas=tables.MESSAGING_DEFINITIONS,
+    default_lookback_days=2,
+    summary="lookback 2 days: delivery receipts of a day's messages keep arriving after the day ends",
     provenance={
         "waba_id": "waba_id",
         "phone_numbers": "phone_numbers",
@@ -120,6 +123,10 @@ TEMPLATE = Endpoint(
     batch=Batches("template_ids", MAX_TEMPLATE_IDS),
     tables=tables.TEMPLATE_TABLES,
     rows=tables.template_tables,
+    schemas=tables.TEMPLATE_DEFINITIONS,
+    default_lookback_days=7,
+    summary="lookback 7 days: the Meta template analytics behind it restate a day's deliveries, reads and "
+    "clicks for days",
     provenance={"waba_id": "waba_id"},
     **_VONAGE,
 )
@@ -136,6 +143,9 @@ PRICING = Endpoint(
     ),
     tables=tables.PRICING_TABLES,
     rows=tables.pricing_tables,
+    schemas=tables.PRICING_DEFINITIONS,
+    default_lookback_days=0,
+    summary="lookback 0: billed conversation volumes are a snapshot, fixed when billed",
     provenance={"waba_id": "waba_id"},
     **_VONAGE,
 )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import pendulum
 
+from airflow_provider_wa_analytics.destinations.naming import check_format
 from airflow_provider_wa_analytics.endpoints import (
     DEFAULT_MAX_CALLS,
     Call,
@@ -23,8 +24,15 @@ from airflow_provider_wa_analytics.endpoints import (
     Rows,
     whole_number,
 )
-from airflow_provider_wa_analytics.destinations.naming import check_format
 from airflow_provider_wa_analytics.hooks.base import WaAnalyticsHook
+from airflow_provider_wa_analytics.lookback import (
+    LatePlan,
+    check_late_arguments,
+    late_plan,
+    needs_run_output,
+    plan_calls,
+    run_output,
+)
 from airflow_provider_wa_analytics.version_compat import BaseOperator
 from airflow_provider_wa_analytics.windows import resolve_window
 
@@ -32,7 +40,7 @@ if TYPE_CHECKING:
     from airflow_provider_wa_analytics.client import ApiResponse
     from airflow_provider_wa_analytics.version_compat import Context
 
-OUTPUT_FORMATS = ("json", "jsonl", "csv")
+OUTPUT_FORMATS = ("json", "jsonl", "csv", "parquet")
 HookT = TypeVar("HookT", bound=WaAnalyticsHook)
 
 __all__ = ["OUTPUT_FORMATS", "Call", "Progress", "Rows", "WaAnalyticsOperator", "duration"]
@@ -55,6 +63,10 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
     :param max_concurrency: independent calls (batches, date ranges) in flight at once; the pages of
         one call stay sequential and the connection's rate limit paces them all. Default per endpoint.
     :param max_calls: a plan of more requests than this fails before any request (default 2000).
+    :param lookback_days: also re-fetch this many UTC days before the window's first day and replace
+        what was written for them (late-arriving figures). Default: the endpoint's
+        (``endpoint.default_lookback_days``) with a ``{date}`` destination, else 0. Clamped to the
+        vendor's retention. See docs/late-arriving-figures.md.
     """
 
     #: The endpoint this operator runs (declared once in its vendor's hook module).
@@ -71,6 +83,7 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         "destination_conn_id",
         "output_format",
         "compression",
+        "lookback_days",
     )
     ui_color = "#25d366"
 
@@ -86,6 +99,7 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         xcom_max_bytes: int = 1_048_576,
         max_concurrency: int | None = None,
         max_calls: int = DEFAULT_MAX_CALLS,
+        lookback_days: int | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -101,6 +115,8 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         self.destination_conn_id = destination_conn_id
         self.output_format = output_format
         self.compression = compression
+        self.lookback_days = lookback_days
+        check_late_arguments(lookback_days, destination)
         if _fixed(output_format) and (compression is None or _fixed(compression)):
             check_format(output_format, compression)
         if destination and "{{" not in destination and output_format in OUTPUT_FORMATS:
@@ -135,10 +151,23 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
             return None
         return whole_number(optional=False)(getattr(self, batch.size_param), batch.size_param)
 
-    def plan(self, query: Query, window: Any, now: Any) -> list[Call]:
-        calls = self.endpoint.plan(
+    def late_plan(self, window: Any, now: Any) -> LatePlan:
+        """The window with its ``lookback_days`` and the days a ``{date}`` run writes."""
+        return late_plan(
+            self.endpoint,
+            window,
+            self.lookback_days,
+            self.destination or None,
+            now=now,
+            retention_days=self.get_hook().retention_days(self.endpoint.retention_days),
+        )
+
+    def plan(self, query: Query, window: Any, now: Any, late: LatePlan | None = None) -> list[Call]:
+        calls = plan_calls(
+            self.endpoint,
             query,
             window,
+            late or self.late_plan(window, now),
             now=now,
             retention_days=self.get_hook().retention_days(self.endpoint.retention_days),
             max_calls=self.max_calls,
@@ -163,24 +192,28 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         return self.endpoint.rows(response.data, self.endpoint.provenance_of(query, call))
 
     # -- shared flow ----------------------------------------------------------------------------
-    def _output(self) -> Any:
+    def _output(self, late: LatePlan | None = None) -> Any:
         from airflow_provider_wa_analytics.destinations import Output
 
-        return Output(
-            destination=self.destination or None,
-            destination_conn_id=self.destination_conn_id or None,
-            output_format=self.output_format,
-            compression=self.compression or None,
-            tables={name: list(cols) for name, cols in self.tables.items()},
-            xcom_max_bytes=self.xcom_max_bytes,
-        )
+        arguments: dict[str, Any] = {
+            "destination": self.destination or None,
+            "destination_conn_id": self.destination_conn_id or None,
+            "output_format": self.output_format,
+            "compression": self.compression or None,
+            "tables": {name: list(cols) for name, cols in self.tables.items()},
+            "xcom_max_bytes": self.xcom_max_bytes,
+        }
+        if late is not None and needs_run_output(late, self.output_format, self.destination or None):
+            return run_output(self.endpoint, late, **arguments)
+        return Output(**arguments)
 
     def execute(self, context: Context) -> Any:
         now = pendulum.now("UTC")  # the run's "now": every check of today in this run uses it
         window = resolve_window(self.start, self.end, context)
         query = self.endpoint.query(self.arguments())
-        calls = self.plan(query, window, now)
-        output = self._output()
+        late = self.late_plan(window, now)
+        calls = self.plan(query, late.window, now, late)
+        output = self._output(late)
         output.check()
         hook = self.get_hook()
         query = hook.complete(query)  # what the connection supplies, checked before any request
@@ -202,7 +235,7 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
                     else:
                         for table, table_rows in self.normalize(response, query, call):
                             counted = _Counted(table_rows)
-                            output.write_rows(table, counted)
+                            output.write_rows(table, counted, **late.write_args(call))
                             rows += counted.n
                     progress.page(call.label, page_no, rows)
                 progress.call_done()

@@ -23,6 +23,8 @@ from airflow_provider_wa_analytics.tables import (
     number,
     percent,
 )
+from airflow_provider_wa_analytics.tables.schema import Table
+from airflow_provider_wa_analytics.tables.schema import table as define
 
 #: On every row: where it came from, the requested window and the dates sent for it.
 PROVENANCE = (
@@ -87,6 +89,16 @@ TABLES = {
     "dropped_reasons": REASONS,
     "undelivered_reasons": REASONS,
     "missing_campaigns": MISSING_CAMPAIGNS,
+}
+
+_CAMPAIGN_WINDOW = ("partner_id", "campaign_id", "start_date", "end_date")
+#: No table has a day column: under ``{date}`` each campaign is asked one UTC day at a time.
+DEFINITIONS: dict[str, Table] = {
+    "overview": define("overview", OVERVIEW, key=_CAMPAIGN_WINDOW, types={"status": "integer"}),
+    "device_metrics": define("device_metrics", DEVICE_METRICS, key=(*_CAMPAIGN_WINDOW, "device")),
+    "dropped_reasons": define("dropped_reasons", REASONS, key=(*_CAMPAIGN_WINDOW, "reason")),
+    "undelivered_reasons": define("undelivered_reasons", REASONS, key=(*_CAMPAIGN_WINDOW, "reason")),
+    "missing_campaigns": define("missing_campaigns", MISSING_CAMPAIGNS, key=_CAMPAIGN_WINDOW),
 }
 
 Row = dict[str, Any]

@@ -18,6 +18,8 @@ from airflow_provider_wa_analytics.tables import (
     number,
     snake,
 )
+from airflow_provider_wa_analytics.tables.schema import Table
+from airflow_provider_wa_analytics.tables.schema import table as define
 
 PROVENANCE = ("vendor", "endpoint", "account", "window_start", "window_end")
 
@@ -116,6 +118,22 @@ OVERALL_TABLES = {
     "summary": SUMMARY,
 }
 TRANSACTIONAL_TABLES = {"daily": DAILY, "summary": SUMMARY}
+
+#: Under ``{date}`` the endpoint is asked one UTC day at a time, so the window is that day.
+_WINDOW = ("endpoint", "account", "window_start", "window_end")
+_IDS = {"campaign_id": "integer"}
+OVERALL_DEFINITIONS: dict[str, Table] = {
+    "daily": define("daily", DAILY, key=("endpoint", "account", "date"), day="date"),
+    "campaigns": define("campaigns", CAMPAIGNS, key=(*_WINDOW, "campaign_id"), types=_IDS),
+    "campaign_tags": define(
+        "campaign_tags", CAMPAIGN_TAGS, key=(*_WINDOW, "campaign_id", "tag_id"), types=_IDS
+    ),
+    "campaign_responses": define(
+        "campaign_responses", CAMPAIGN_RESPONSES, key=(*_WINDOW, "campaign_id", "card_id"), types=_IDS
+    ),
+    "summary": define("summary", SUMMARY, key=_WINDOW),
+}
+TRANSACTIONAL_DEFINITIONS = {name: OVERALL_DEFINITIONS[name] for name in TRANSACTIONAL_TABLES}
 
 Row = dict[str, Any]
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from airflow_provider_wa_analytics.tables import iso_utc, items, malformed, mapping, number
+from airflow_provider_wa_analytics.tables.schema import Table
+from airflow_provider_wa_analytics.tables.schema import table as define
 
 PROVENANCE = ("vendor", "endpoint", "waba_id", "window_start", "window_end")
 COUNTS = ("sent", "delivered", "read", "replied")
@@ -38,6 +40,14 @@ BUTTON_CLICKS = (
     "count",
 )
 TABLES = {"data_points": DATA_POINTS, "button_clicks": BUTTON_CLICKS}
+
+_POINT = ("waba_id", "template_id", "product_type")
+DEFINITIONS: dict[str, Table] = {
+    "data_points": define("data_points", DATA_POINTS, key=(*_POINT, "granularity", "start"), day="date"),
+    "button_clicks": define(
+        "button_clicks", BUTTON_CLICKS, key=(*_POINT, "start", "button_index"), day="date"
+    ),
+}
 
 Row = dict[str, Any]
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from airflow_provider_wa_analytics.tables import iso_utc, items, mapping, number
+from airflow_provider_wa_analytics.tables.schema import Table
+from airflow_provider_wa_analytics.tables.schema import table as define
 
 PROVENANCE = ("vendor", "endpoint", "waba_id", "window_start", "window_end")
 BUCKET = ("date", "start", "end")
@@ -43,6 +45,24 @@ PRICING = (*PROVENANCE, "granularity", "product_type", *PRICING_DIMENSIONS, *BUC
 MESSAGING_TABLES = {"messaging_analytics": MESSAGING}
 TEMPLATE_TABLES = {"template_analytics": TEMPLATE}
 PRICING_TABLES = {"pricing_analytics": PRICING}
+
+_MESSAGING_KEY = ("waba_id", "granularity", "phone_numbers", "country_codes", "product_types", "start")
+MESSAGING_DEFINITIONS: dict[str, Table] = {
+    "messaging_analytics": define("messaging_analytics", MESSAGING, key=_MESSAGING_KEY, day="date")
+}
+TEMPLATE_DEFINITIONS: dict[str, Table] = {
+    "template_analytics": define(
+        "template_analytics", TEMPLATE, key=("waba_id", "product_type", "template_id", "start"), day="date"
+    )
+}
+PRICING_DEFINITIONS: dict[str, Table] = {
+    "pricing_analytics": define(
+        "pricing_analytics",
+        PRICING,
+        key=("waba_id", "granularity", "product_type", *PRICING_DIMENSIONS, "start"),
+        day="date",
+    )
+}
 
 Row = dict[str, Any]
 

@@ -9,6 +9,7 @@ comes from a hash of (seed, day, index, day of run), so any window can be answer
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import time
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple, NoReturn
 
+from airflow_provider_wa_analytics.testing.late import settle, settled_percent
 from airflow_provider_wa_analytics.testing.server import (
     Request,
     Response,
@@ -672,7 +674,7 @@ class InsiderWhatsAppApp(VendorApp):
         rows: list[_Row] = []
         for c, offsets in self._campaign_days(days, keep):
             every_day = campaign_figures(seed, c.day, c.slot)
-            parts = [every_day[k] for k in offsets]
+            parts = [(self._as_known(every_day[k][0], c.day + k), every_day[k][1]) for k in offsets]
             for k, (figures, _) in zip(offsets, parts, strict=True):
                 per_day[c.day + k - first].append(figures)
             if len(parts) == 1:
@@ -701,6 +703,19 @@ class InsiderWhatsAppApp(VendorApp):
         totals = tuple(map(sum, columns))
         return rows, chart, totals
 
+    def _as_known(self, figures: tuple[int, ...], day: int) -> tuple[int, ...]:
+        """A campaign-day's figures as of :attr:`as_of`: deliveries, opens, clicks, conversions and
+        revenue arrive late; what is not delivered yet counts as ``deliveryPending``."""
+        percent = settled_percent(_EPOCH_DATE + dt.timedelta(days=day), self.as_of)
+        if percent >= 100:
+            return figures
+        values = list(figures)
+        for name in _LATE:
+            values[TOTALS.index(name)] = settle(figures[TOTALS.index(name)], percent)
+        delivered = TOTALS.index("delivered")
+        values[TOTALS.index("deliveryPending")] += figures[delivered] - values[delivered]
+        return tuple(values)
+
     def _overall_body(
         self, start_time: int, end_time: int, campaign_filter: CampaignFilter
     ) -> dict[str, Any]:
@@ -726,6 +741,11 @@ class InsiderWhatsAppApp(VendorApp):
 
 _DROP_KEYS = tuple(key for key, _ in DROP_DETAILS)
 _UNDELIVERED_KEYS = tuple(key for key, _ in UNDELIVERED_DETAILS)
+
+
+_EPOCH_DATE = dt.date(1970, 1, 1)
+#: The campaign-day figures that arrive late (see :mod:`.late`); ``sent`` is known at once.
+_LATE = ("delivered", "open", "click", "conversion", "revenue")
 
 
 def _figures(values: tuple[int, ...], *, with_pending: bool) -> dict[str, Any]:

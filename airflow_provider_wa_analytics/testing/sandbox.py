@@ -206,8 +206,23 @@ class Sandbox:
         return self.core.requests
 
     def reset(self) -> None:
-        """Clear recorded requests, pending faults and rate-limit state; release held requests."""
+        """Clear recorded requests, pending faults, rate-limit state and :meth:`set_as_of`; release held
+        requests."""
         self.core.reset()
+
+    def set_as_of(self, as_of: Any) -> None:
+        """Late-arriving figures: serve every vendor's data as known on the UTC day ``as_of``.
+
+        A day's deliveries, reads, clicks (and what follows them) stand at 40, 60, 80 and 95 per cent
+        of their final value when the day is 0, 1, 2 and 3 days old, and are final from 4 days on
+        (:mod:`airflow_provider_wa_analytics.testing.late`). ``None`` (the default, and after
+        :meth:`reset`): every figure final. Also ``POST /__sandbox__/config {"as_of": "2025-03-04"}``.
+        """
+        self.core.set_as_of(as_of)
+
+    @property
+    def as_of(self) -> Any:
+        return self.core.as_of
 
     def configure(self, vendor: str, **options: Any) -> None:
         """Change a vendor's options at runtime: ``configure("insider_whatsapp", campaigns_per_day=5)``."""

@@ -8,6 +8,7 @@ answer; :class:`SandboxServer` serves it over HTTP on one loopback port. Standar
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import math
 import re
@@ -24,6 +25,8 @@ from enum import Enum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from airflow_provider_wa_analytics.testing.late import parse_as_of, settle, settled_percent
 
 CONTROL_PREFIX = "/__sandbox__"
 
@@ -124,6 +127,12 @@ class VendorApp:
 
     def __init__(self, *, seed: int = 0) -> None:
         self.seed = seed
+        #: Late-arriving figures: the UTC day the data is served "as of" (None: every figure final).
+        self.as_of: dt.date | None = None
+
+    def settled(self, value: int, day: dt.date) -> int:
+        """A late-arriving count of ``day`` as known on :attr:`as_of` (see :mod:`.late`)."""
+        return settle(value, settled_percent(day, self.as_of))
 
     def routes(self) -> list[Route]:
         raise NotImplementedError
@@ -390,7 +399,8 @@ class SandboxCore:
             return list(self._records)
 
     def reset(self) -> None:
-        """Clear recordings, pending faults and rate-limit state; release held requests."""
+        """Clear recordings, pending faults, rate-limit state and "as of"; release held requests."""
+        self.set_as_of(None)
         with self._lock:
             self._records.clear()
             self._faults.clear()
@@ -575,14 +585,25 @@ class SandboxCore:
                 for vendor, limit in self.limiter.limits().items()
             },
             "vendors": {vendor: app.options() for vendor, app in self.apps.items()},
+            "as_of": self.as_of.isoformat() if self.as_of else None,
         }
+
+    @property
+    def as_of(self) -> dt.date | None:
+        return next(iter(self.apps.values())).as_of if self.apps else None
+
+    def set_as_of(self, as_of: Any) -> None:
+        """Serve late-arriving figures as known on the UTC day ``as_of`` (None: all final)."""
+        day = parse_as_of(as_of)
+        for app in self.apps.values():
+            app.as_of = day
 
     def configure(self, changes: Mapping[str, Any]) -> None:
         """Apply ``{"latency": s, "rate_limits": {vendor: limit}, "vendors": {vendor: options}}``.
 
         A limit is ``{"limit": n, "per": s}``, ``"n/s"`` or null (no limit).
         """
-        unknown = set(changes) - {"latency", "rate_limits", "vendors"}
+        unknown = set(changes) - {"latency", "rate_limits", "vendors", "as_of"}
         if unknown:
             raise ValueError(f"unknown config fields {sorted(unknown)}")
         for vendor, limit in (changes.get("rate_limits") or {}).items():
@@ -595,6 +616,8 @@ class SandboxCore:
             self.app(vendor).configure(**options)
         if "latency" in changes:
             self.latency = float(changes["latency"])
+        if "as_of" in changes:
+            self.set_as_of(changes["as_of"])
 
 
 def _json_object(request: Request) -> dict[str, Any]:

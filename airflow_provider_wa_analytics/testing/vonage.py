@@ -35,6 +35,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
+from airflow_provider_wa_analytics.testing.late import settle, settled_percent
 from airflow_provider_wa_analytics.testing.server import Request, Response, Route, VendorApp, json_response
 
 VONAGE_API_KEY = "sandbox1"
@@ -162,9 +163,10 @@ def buckets(first: dt.date, last: dt.date, granularity: str) -> list[tuple[int, 
 
 @lru_cache(maxsize=4096)
 def _messaging_day(
-    seed: int, waba_id: str, day: dt.date
+    seed: int, waba_id: str, day: dt.date, percent: int = 100
 ) -> tuple[tuple[tuple[str, str, str, int, int], ...], ...]:
-    """Per half hour: (phone, country, product type, sent, delivered) atoms."""
+    """Per half hour: (phone, country, product type, sent, delivered) atoms; ``percent`` of the
+    deliveries is known yet (late-arriving figures)."""
     rng = random.Random(f"{seed}:{waba_id}:{day.isoformat()}:messaging")
     slots = []
     for _ in range(SLOTS):
@@ -173,7 +175,8 @@ def _messaging_day(
             for country in COUNTRIES:
                 for product in PRODUCT_TYPES:
                     sent = rng.randrange(0, 6)
-                    atoms.append((phone, country, product, sent, sent - rng.randrange(0, sent + 1) // 3))
+                    delivered = sent - rng.randrange(0, sent + 1) // 3
+                    atoms.append((phone, country, product, sent, settle(delivered, percent)))
         slots.append(tuple(atoms))
     return tuple(slots)
 
@@ -495,7 +498,8 @@ class VonageWhatsAppApp(VendorApp):
     def _entries(
         self, key: tuple[Any, ...], compute: Callable[[], list[dict[str, Any]]]
     ) -> list[dict[str, Any]]:
-        """The entries of a request, computed once for all its pages."""
+        """The entries of a request, computed once for all its pages (and per "as of")."""
+        key = (*key, self.as_of)
         with self._lock:
             entries = self._memo.get(key)
         if entries is None:
@@ -743,7 +747,7 @@ class VonageWhatsAppApp(VendorApp):
             )
 
         def day(d: dt.date) -> Any:
-            return _messaging_day(self.seed, waba_id, d)
+            return _messaging_day(self.seed, waba_id, d, settled_percent(d, self.as_of))
 
         out = []
         for lo, hi in buckets(first, last, granularity):
@@ -778,6 +782,8 @@ class VonageWhatsAppApp(VendorApp):
                 delivered = sent * (80 + d[2] % 21) // 100
                 read = delivered * (30 + d[3] % 61) // 100
                 clicked = read * (d[4] % 40) // 100
+                # Meta-backed template analytics are restated for days (late-arriving figures).
+                delivered, read, clicked = (self.settled(v, day) for v in (delivered, read, clicked))
                 stamp = _iso(_day_start(day))
                 entry: dict[str, Any] = {"template_id": template_id, "start": stamp, "end": stamp}
                 for name, value in (

@@ -168,12 +168,17 @@ class InsiderWebPushApp(VendorApp):
 
     # -- the data, also for tests computing their expectations --
 
+    def _device_day(self, cid: int, day: dt.date, device: int) -> tuple[int, ...]:
+        """:func:`device_day` as of :attr:`as_of`: deliveries, clicks, conversions, revenue arrive late."""
+        sent, *late = device_day(self.seed, cid, day, device)
+        return (sent, *(self.settled(value, day) for value in late))
+
     def campaign_metrics(self, campaign_id: str | int, start: dt.date, end: dt.date) -> dict[str, Any]:
         """The 200 body for one campaign over the end-inclusive days ``start .. end``."""
         cid = int(campaign_id)
         days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
         devices = [
-            [sum(col) for col in zip(*(device_day(self.seed, cid, day, k) for day in days), strict=True)]
+            [sum(col) for col in zip(*(self._device_day(cid, day, k) for day in days), strict=True)]
             for k in range(len(DEVICES))
         ]
         dropped = [sum(col) for col in zip(*(dropped_day(self.seed, cid, day) for day in days), strict=True)]

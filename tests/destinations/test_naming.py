@@ -83,7 +83,7 @@ def test_assets_check_a_static_destination_at_parse_time():
     with pytest.raises(InvalidParameterError, match="`destination`"):
         destination_assets("ftp://host/x.jsonl", {"daily": []}, "jsonl")
     with pytest.raises(InvalidParameterError, match="`output_format`"):
-        destination_assets("s3://bkt/x.parquet", {"daily": []}, "parquet")
+        destination_assets("s3://bkt/x.xml", {"daily": []}, "xml")
 
 
 def test_file_uris_from_path_as_uri_are_decoded(tmp_path):

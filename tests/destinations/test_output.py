@@ -336,7 +336,7 @@ def test_xcom_guard_points_at_destination():
     [
         ({"destination": "ftp://host/x.jsonl"}, "`destination`"),
         ({"destination": "file://relative/x.jsonl"}, "`destination`"),
-        ({"destination": "s3://bkt/x.jsonl", "output_format": "parquet"}, "`output_format`"),
+        ({"destination": "s3://bkt/x.jsonl", "output_format": "xml"}, "`output_format`"),
         ({"destination": "s3://bkt/x.jsonl", "compression": "zstd"}, "`compression`"),
         ({"destination": "s3://bkt/x.jsonl", "destination_conn_id": " "}, "`destination_conn_id`"),
         ({"destination": None, "output_format": "xml"}, "`output_format`"),
