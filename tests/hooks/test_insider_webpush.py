@@ -17,11 +17,7 @@ from airflow_provider_wa_analytics.exceptions import (
     ServerError,
     ValidationError,
 )
-from airflow_provider_wa_analytics.hooks.insider import (
-    InsiderWebPushHook,
-    check_campaign_ids,
-    check_date_range,
-)
+from airflow_provider_wa_analytics.hooks.insider import CAMPAIGN_METRICS, InsiderWebPushHook
 from airflow_provider_wa_analytics.testing import Fault, Sandbox
 from airflow_provider_wa_analytics.testing.webpush import (
     INSIDER_WEBPUSH_PARTNER_ID,
@@ -48,27 +44,47 @@ FAST = {"backoff_initial": 0.01, "backoff_max": 0.02, "max_retries": 2, "rate_li
     ],
 )
 def test_campaign_ids_accept_lists_and_rendered_lists(value, expected):
-    assert check_campaign_ids(value) == expected
+    assert CAMPAIGN_METRICS.query({"campaign_ids": value})["campaign_ids"] == expected
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (10001, "`campaign_ids` must be a list of numeric campaign IDs, got int"),
-        ("{{ var.value.ids }}", "`campaign_ids` must be a list of numeric campaign IDs, got the string"),
-        (["10001", "abc"], r"`campaign_ids\[1\]` must be a numeric campaign ID"),
-        ([True], r"`campaign_ids\[0\]` must be a numeric campaign ID"),
-        ([None], r"`campaign_ids\[0\]` must be a numeric campaign ID"),
+        (10001, r"`campaign_ids` must be a list \(or a comma-separated string\), got int"),
+        (
+            "{{ var.value.ids }}",
+            r"`campaign_ids\[0\]` must be a numeric campaign ID \(the builderId, e\.g\. '11111'\), "
+            r"got '\{\{ var\.value\.ids \}\}'",
+        ),
+        (["10001", "abc"], r"`campaign_ids\[1\]` must be a numeric campaign ID .*got 'abc'"),
+        ([True], r"`campaign_ids\[0\]` must be a numeric campaign ID .*got True"),
+        ([None], r"`campaign_ids\[0\]` must be a numeric campaign ID .*got None"),
     ],
 )
 def test_bad_campaign_ids_name_the_parameter(value, message):
     with pytest.raises(InvalidParameterError, match=message):
-        check_campaign_ids(value)
+        CAMPAIGN_METRICS.query({"campaign_ids": value})
+
+
+def date_range(start, end):
+    return CAMPAIGN_METRICS.window.send(CAMPAIGN_METRICS.window.of(start, end))
 
 
 def test_dates_become_the_bodys_strings():
-    assert check_date_range(FIRST, "2025-03-07") == {"start_date": "2025-03-01", "end_date": "2025-03-07"}
-    assert check_date_range(FIRST, FIRST) == {"start_date": "2025-03-01", "end_date": "2025-03-01"}
+    assert date_range(FIRST, "2025-03-07") == {"start_date": "2025-03-01", "end_date": "2025-03-07"}
+    assert date_range(FIRST, FIRST) == {"start_date": "2025-03-01", "end_date": "2025-03-01"}
+    # One request per campaign for the whole window (the endpoint documents no longest range).
+    query = CAMPAIGN_METRICS.query({"campaign_ids": ["10001", "10002"]})
+    calls = CAMPAIGN_METRICS.plan(
+        query,
+        CAMPAIGN_METRICS.window.of(FIRST, LAST),
+        now=dt.datetime(2025, 3, 8, tzinfo=dt.timezone.utc),
+        retention_days=None,
+    )
+    assert [c.params for c in calls] == [
+        {"start_date": "2025-03-01", "end_date": "2025-03-07", "campaign_ids": ["10001"]},
+        {"start_date": "2025-03-01", "end_date": "2025-03-07", "campaign_ids": ["10002"]},
+    ]
 
 
 @pytest.mark.parametrize(
@@ -77,12 +93,12 @@ def test_dates_become_the_bodys_strings():
         ("2025-3-1", LAST, "`start_date` must be a date in YYYY-MM-DD format, got '2025-3-1'"),
         (FIRST, "2025-02-30", "`end_date` must be a date in YYYY-MM-DD format"),
         (FIRST, 20250307, "`end_date` must be a date in YYYY-MM-DD format"),
-        (LAST, FIRST, r"`start_date` \(2025-03-07\) must not be later than `end_date` \(2025-03-01\)"),
+        (LAST, FIRST, r"`end_date` \(2025-03-01\) must not be before `start_date` \(2025-03-07\)"),
     ],
 )
 def test_bad_dates_are_refused(start, end, message):
     with pytest.raises(InvalidParameterError, match=message):
-        check_date_range(start, end)
+        date_range(start, end)
 
 
 def test_default_rate_limit_is_the_documented_30_per_minute(monkeypatch):
@@ -155,7 +171,7 @@ def test_no_partner_id_anywhere_fails_before_sending(sandbox, hook):
 
 
 def test_start_after_end_fails_before_sending(sandbox, hook):
-    with pytest.raises(InvalidParameterError, match="must not be later than `end_date`"):
+    with pytest.raises(InvalidParameterError, match="must not be before `start_date`"):
         hook().campaign_metrics(campaign(sandbox), LAST, FIRST)
     assert sandbox.requests == []
 

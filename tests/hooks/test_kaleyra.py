@@ -38,7 +38,9 @@ NOW = dt.datetime(2025, 11, 5, 12, tzinfo=dt.timezone.utc)
 
 def query(**arguments):
     """The endpoint's checked arguments (what the hook and the operator send)."""
-    return TEMPLATE_ANALYTICS.query({"waba_id": "1090", "template_ids": ["1"], "granularity": "DAILY", **arguments})
+    return TEMPLATE_ANALYTICS.query(
+        {"waba_id": "1090", "template_ids": ["1"], "granularity": "DAILY", **arguments}
+    )
 
 
 def plan(start, end, retention_days=90):
@@ -75,7 +77,10 @@ def test_template_ids_accept_lists_strings_and_drop_duplicates(value, expected):
         (None, "`template_ids` is required: give at least one"),
         (1317, "`template_ids` must be a list"),
         ([None], r"`template_ids\[0\]` must be one non-empty template id without commas or spaces, got None"),
-        (["1,2"], r"`template_ids\[0\]` must be one non-empty template id without commas or spaces, got '1,2'"),
+        (
+            ["1,2"],
+            r"`template_ids\[0\]` must be one non-empty template id without commas or spaces, got '1,2'",
+        ),
         ("[1317", "not a valid list"),
     ],
 )
@@ -116,7 +121,10 @@ def test_other_parameters_are_checked_and_normalized():
         (lambda: query(limit=True), "`limit` must be a whole number >= 1, got True"),
         (lambda: query(limit=2.5), "`limit` must be a whole number >= 1, got 2.5"),
         (lambda: query(waba_id=""), "`waba_id` must be the numeric WhatsApp Business Account id"),
-        (lambda: query(waba_id="1/2"), "`waba_id` must be the numeric WhatsApp Business Account id, e.g. '109000000000001', got '1/2'"),
+        (
+            lambda: query(waba_id="1/2"),
+            "`waba_id` must be the numeric WhatsApp Business Account id, e.g. '109000000000001', got '1/2'",
+        ),
         (lambda: query(sid="HX/../1"), "`sid` must be the account SID (letters and digits"),
         (lambda: SID("HX 1", "sid"), "`sid` must be the account SID (letters and digits"),
         (lambda: query(today="2025-11-05"), "unknown parameter(s) today; allowed: sid, waba_id"),
@@ -131,8 +139,8 @@ def test_retention_is_counted_in_utc_days_back_from_today(monkeypatch):
     assert len(plan(TODAY - dt.timedelta(days=90), TODAY - dt.timedelta(days=1))) == 1  # the earliest day
     with pytest.raises(
         InvalidParameterError,
-        match=r"`start` 2025-08-06 is outside Kaleyra's 90-day retention: the earliest day it keeps analytics "
-        r"for is 2025-08-07",
+        match=r"`start` 2025-08-06 is outside Kaleyra's 90-day retention: the earliest day it keeps "
+        r"analytics for is 2025-08-07",
     ):
         plan(TODAY - dt.timedelta(days=91), TODAY - dt.timedelta(days=80))
     with pytest.raises(InvalidParameterError, match="must not be before"):
@@ -143,7 +151,9 @@ def test_retention_is_counted_in_utc_days_back_from_today(monkeypatch):
         {"start_date": "2025-11-05", "end_date": "2025-11-05"},
     ]
     today = dt.datetime.now(dt.timezone.utc).date()
-    with pytest.raises(InvalidParameterError, match="covers more than 90 days; one request covers at most 90"):
+    with pytest.raises(
+        InvalidParameterError, match="covers more than 90 days; one request covers at most 90"
+    ):
         conn(monkeypatch).template_analytics_request("1090", ["1"], today - dt.timedelta(days=90), today)
 
 
@@ -187,8 +197,9 @@ def test_retention_days_extra(monkeypatch):
         conn(monkeypatch, extra={"retention_days": 0}).retention_days(90)
     with pytest.warns(DeprecationWarning, match="`lookback_days` is now `retention_days`"):
         assert conn(monkeypatch, extra={"lookback_days": "30"}).retention_days(90) == 30
-    with pytest.warns(DeprecationWarning), pytest.raises(
-        InvalidParameterError, match="extra `lookback_days` must be a whole number >= 1"
+    with (
+        pytest.warns(DeprecationWarning),
+        pytest.raises(InvalidParameterError, match="extra `lookback_days` must be a whole number >= 1"),
     ):
         conn(monkeypatch, extra={"lookback_days": 0}).retention_days(90)
 

@@ -10,6 +10,7 @@ import json
 import jwt
 import pytest
 
+from airflow_provider_wa_analytics.endpoints import as_list, choices
 from airflow_provider_wa_analytics.exceptions import (
     AuthenticationError,
     ForbiddenError,
@@ -19,7 +20,6 @@ from airflow_provider_wa_analytics.exceptions import (
     PaginationError,
     ValidationError,
 )
-from airflow_provider_wa_analytics.endpoints import as_list, choices
 from airflow_provider_wa_analytics.hooks.vonage import (
     COUNTRY_CODES,
     JWT_TTL,
@@ -138,7 +138,8 @@ def test_template_ids_accept_lists_and_rendered_strings(value, expected):
         ),
         (
             lambda: PRICING.query({"waba_id": VONAGE_WABA_ID, "dimensions": ["REGION"]}),
-            r"`dimensions\[0\]` must be one of PRICING_CATEGORY, PRICING_TYPE, COUNTRY, PHONE, TIER, got 'REGION'",
+            r"`dimensions\[0\]` must be one of PRICING_CATEGORY, PRICING_TYPE, COUNTRY, PHONE, TIER, "
+            r"got 'REGION'",
         ),
     ],
 )
@@ -183,7 +184,10 @@ def test_dates_follow_the_documented_limits(monkeypatch, sandbox):
         {"start": "2025-04-01", "end": "2025-06-29"},
         {"start": "2025-06-30", "end": "2025-06-30"},
     ]
-    with pytest.raises(InvalidParameterError, match="these arguments need 2 requests and this method sends one"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"`start` to `end` spans more than one request covers \(at most 90 days\); the operators split",
+    ):
         hook(monkeypatch, sandbox).iter_messaging_analytics(VONAGE_WABA_ID, days_ago(90), TODAY)
     assert sandbox.requests == []
     with pytest.raises(
@@ -193,7 +197,9 @@ def test_dates_follow_the_documented_limits(monkeypatch, sandbox):
     assert len(plan(dt.date(2025, 3, 31), dt.date(2025, 4, 1), 120)) == 1  # a longer retention allows it
     with pytest.raises(InvalidParameterError, match=r"`end` .* must not be before `start`"):
         plan(dt.date(2025, 6, 2), dt.date(2025, 6, 1))
-    with pytest.raises(InvalidParameterError, match="`start` must be a date in YYYY-MM-DD format, got '2025-6-1'"):
+    with pytest.raises(
+        InvalidParameterError, match="`start` must be a date in YYYY-MM-DD format, got '2025-6-1'"
+    ):
         plan("2025-6-1", dt.date(2025, 6, 2))
 
 
@@ -358,8 +364,9 @@ def test_the_old_lookback_days_extra_is_still_read_with_a_warning(monkeypatch, s
     assert hook(monkeypatch, sandbox, extra={"retention_days": "120"}).retention_days(90) == 120
     with pytest.warns(DeprecationWarning, match="`lookback_days` is now `retention_days`"):
         assert hook(monkeypatch, sandbox, extra={"lookback_days": "120"}).retention_days(90) == 120
-    with pytest.warns(DeprecationWarning), pytest.raises(
-        InvalidParameterError, match="extra `lookback_days` must be a whole number >= 1"
+    with (
+        pytest.warns(DeprecationWarning),
+        pytest.raises(InvalidParameterError, match="extra `lookback_days` must be a whole number >= 1"),
     ):
         hook(monkeypatch, sandbox, extra={"lookback_days": 0}).retention_days(90)
 
@@ -397,7 +404,9 @@ def test_template_pages_follow_links_next_href(monkeypatch, sandbox):
 
 def test_more_than_ten_template_ids_is_refused_by_the_hook(monkeypatch, sandbox):
     with pytest.raises(
-        InvalidParameterError, match=r"need 2 requests and this method sends one.*large batches for you"
+        InvalidParameterError,
+        match=r"`template_ids` holds 11 items; one request takes at most 10 "
+        r"\(the operators batch them for you\)",
     ):
         hook(monkeypatch, sandbox).iter_template_analytics(
             VONAGE_INSIGHTS_WABA_ID, TODAY, TODAY, [str(i) for i in range(11)]
