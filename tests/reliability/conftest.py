@@ -11,6 +11,7 @@ import pytest
 
 from airflow_provider_wa_analytics.testing import Sandbox
 from tests.reliability.cases import FAST_EXTRAS, MINIMAL_CONTEXT, EndpointCase, destination, snapshot
+from tests.reliability.hostile_server import HostileServer, started
 from tests.reliability.support import TALLY, Reference, tables_of
 
 
@@ -32,6 +33,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_sep("-", "reliability suite")
         for line in shown:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def hostile() -> Iterator[HostileServer]:
+    """The hostile server for the session (its mode is set by each test)."""
+    yield from started()
 
 
 @pytest.fixture(scope="session")
