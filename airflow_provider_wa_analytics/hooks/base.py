@@ -92,7 +92,8 @@ class WaAnalyticsHook(BaseHook):
             raise InvalidParameterError(
                 f"Connection {self.conn_id!r} ({self.conn_type}) has no {field}; set it in the connection."
             )
-        check_credential(value, f"Connection {self.conn_id!r} ({self.conn_type}): {field}")
+        name, _, what = field.partition(" ")
+        check_credential(value, f"Connection {self.conn_id!r} ({self.conn_type}): `{name}` {what}".rstrip())
         return value
 
     def base_url(self) -> str:
