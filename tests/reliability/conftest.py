@@ -27,6 +27,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         "fuzz_examples": f"fuzzing: {t['fuzz_examples']} responses, {t['fuzz_parsed']} parsed, "
         f"{t['fuzz_malformed']} MalformedResponseError, no other exception",
         "transport": f"transport security: {t['transport']} cases",
+        "concurrent_attempts": f"concurrent and killed attempts: {t['concurrent_attempts']} cases, every "
+        "published object whole and from one attempt, no left-over",
     }
     shown = [line for key, line in lines.items() if t[key]]
     if shown:
