@@ -9,7 +9,12 @@ from typing import Any, ClassVar
 
 import requests
 
-from airflow_provider_wa_analytics.client import ApiClient, ClientSettings, PageRequest
+from airflow_provider_wa_analytics.client import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    ApiClient,
+    ClientSettings,
+    PageRequest,
+)
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError, WaAnalyticsError
 from airflow_provider_wa_analytics.version_compat import BaseHook
 
@@ -29,6 +34,16 @@ class HeaderAuth(requests.auth.AuthBase):
 
     def __repr__(self) -> str:  # never show the value
         return f"HeaderAuth({self.header!r}, '***')"
+
+
+def check_credential(value: str, where: str) -> None:
+    """Refuse a credential with leading/trailing whitespace or a control character (a newline from
+    ``echo`` into a secret file, a pasted tab): sent as is, it fails as a raw error quoting the value."""
+    if value != value.strip() or any(not c.isprintable() for c in value):
+        raise InvalidParameterError(
+            f"{where} has leading or trailing whitespace, a line break or another control character "
+            "(often a newline from `echo` into a secret file); remove it. The value is not shown."
+        )
 
 
 class WaAnalyticsHook(BaseHook):
@@ -72,10 +87,13 @@ class WaAnalyticsHook(BaseHook):
         return default
 
     def secret(self, value: str | None, field: str) -> str:
+        """A credential read from the connection, checked; errors name ``field`` and never the value."""
         if not value:
             raise InvalidParameterError(
                 f"Connection {self.conn_id!r} ({self.conn_type}) has no {field}; set it in the connection."
             )
+        name, _, what = field.partition(" ")
+        check_credential(value, f"Connection {self.conn_id!r} ({self.conn_type}): `{name}` {what}".rstrip())
         return value
 
     def base_url(self) -> str:
@@ -114,6 +132,7 @@ class WaAnalyticsHook(BaseHook):
             rate_limit=number("rate_limit", float, self.default_rate_limit),
             backoff_initial=number("backoff_initial", float, 1.0),
             backoff_max=number("backoff_max", float, 60.0),
+            max_response_bytes=number("max_response_bytes", int, DEFAULT_MAX_RESPONSE_BYTES),
         )
 
     def get_auth(self) -> requests.auth.AuthBase:
