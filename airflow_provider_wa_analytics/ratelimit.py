@@ -77,15 +77,16 @@ class RateLimiter:
         return wait
 
 
-def budget_window(rate: float, headroom: float = RATE_HEADROOM) -> tuple[int, int]:
-    """``(requests, seconds)``: the whole-second window a rate implies, a little under it.
+def budget_window(rate: float) -> tuple[int, int]:
+    """``(requests, seconds)``: the whole-second window a rate implies, never above the rate.
 
-    ``limits`` counts whole seconds: 100/s is 98 per 1 s; 0.5/s (30 per minute) is 1 per 2 s, with
-    the headroom added to every wait instead (a window cannot be 2.04 s).
+    ``limits`` counts whole seconds: 100/s is 100 per 1 s, 10.5/s is 10 per 1 s, 0.5/s (30 per
+    minute) is 1 per 2 s, 0.3/s is 1 per 4 s. A window of one second at most keeps every 1-s window
+    within the rate whatever the number of clients; the headroom goes into the waits instead.
     """
     if rate >= 1:
-        return max(1, math.floor(rate * (1 - headroom))), 1
-    return 1, max(1, round(1 / rate))
+        return math.floor(rate), 1
+    return 1, math.ceil(1 / rate - 1e-9)
 
 
 def account_hash(vendor: str, account: str) -> str:
@@ -173,13 +174,13 @@ class RateBudget:
     ) -> None:
         self.rate = rate
         self.vendor = vendor
-        self.requests, self.seconds = budget_window(rate, headroom)
+        self.requests, self.seconds = budget_window(rate)
         self.item = RateLimitItemPerSecond(self.requests, self.seconds, namespace=_NAMESPACE)
         self.identifiers = (vendor, account_hash(vendor, account))
         self._window = MovingWindowRateLimiter(storage)
-        interval = self.seconds / self.requests
+        self.interval = self.seconds / self.requests
         # The headroom of a whole-second window: every wait for the shared window ends this much later.
-        self.margin = headroom * interval
+        self.margin = headroom * self.interval
         self.local = RateLimiter(rate * (1 - headroom), clock=clock, start=1.0 - jitter())
         self._wall = wall
         self._sleep = sleep
@@ -195,12 +196,29 @@ class RateBudget:
         waited = self.local.reserve()
         if waited > 0:
             self._sleep(waited)
-        while not self._window.hit(self.item, *self.identifiers):
-            stats = self._window.get_window_stats(self.item, *self.identifiers)
-            # Clients waiting for the same slot wake at spread-out moments; the first one takes it.
-            pause = max(0.0, stats.reset_time - self._wall()) + self.margin * (1 + self._jitter())
+        while True:
+            pause = self._pause()
+            if pause <= 0 and self._window.hit(self.item, *self.identifiers):
+                break
+            # Clients waiting for the same moment wake at spread-out times; the first one takes it.
+            pause = max(pause, 0.0) + self.margin * (1 + self._jitter())
             self._sleep(pause)
             waited += pause
         level = logging.INFO if waited >= LOGGED_WAIT else logging.DEBUG
         log.log(level, "%s: waited %.1f s for the rate budget (%s)", self.vendor, waited, self.describe())
         return waited
+
+    def _pause(self) -> float:
+        """Seconds until the shared window admits one more request, evenly spaced.
+
+        The window holds ``count`` requests since its oldest one: the next is due once the oldest
+        leaves (a full window), and not before ``count`` intervals after the oldest, so that clients
+        joining a window never send its requests in one burst at its start.
+        """
+        stats = self._window.get_window_stats(self.item, *self.identifiers)
+        count = self.requests - stats.remaining
+        if count <= 0:
+            return 0.0
+        oldest = stats.reset_time - self.seconds
+        due = stats.reset_time if count >= self.requests else oldest + count * self.interval
+        return due - self._wall()
