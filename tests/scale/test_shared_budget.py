@@ -23,7 +23,7 @@ from airflow_provider_wa_analytics.testing import Sandbox
 from airflow_provider_wa_analytics.testing.server import Fault, key_id, peak_in_window
 from airflow_provider_wa_analytics.testing.webpush import INSIDER_WEBPUSH_TOKEN
 from tests.conftest import REPO_ROOT
-from tests.scale.conftest import free_port
+from tests.scale.servers import free_port
 
 VENDOR = "insider_webpush"
 CONN = "AIRFLOW_CONN_INSIDER_WEBPUSH_DEFAULT"
