@@ -50,13 +50,17 @@ from airflow_provider_wa_analytics.exceptions import (
     ValidationError,
     WaAnalyticsError,
 )
+from airflow_provider_wa_analytics.ratelimit import DEFAULT_STORAGE, RateBudget, open_storage
+from airflow_provider_wa_analytics.ratelimit import RATE_HEADROOM as RATE_HEADROOM  # re-exported
+from airflow_provider_wa_analytics.ratelimit import RateLimiter as RateLimiter  # re-exported
 
 if TYPE_CHECKING:
+    from limits.storage import Storage
+
     from airflow_provider_wa_analytics.paging import Paginator
 
 log = logging.getLogger(__name__)
 
-RATE_HEADROOM = 0.02
 #: Default of the connection extra ``max_response_bytes``: one body, counted after decompression.
 DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 #: An error body is only read for its code and message; past this it is not read further.
@@ -88,6 +92,8 @@ class ClientSettings:
     max_retries: int = 5
     max_retry_time: float = 600.0
     rate_limit: float | None = None
+    #: A ``limits`` storage URI: clients of one API key using the same storage share one budget.
+    rate_limit_storage: str = DEFAULT_STORAGE
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     verify: bool = True
@@ -104,6 +110,10 @@ class ClientSettings:
             raise InvalidParameterError("`max_retries` must be 0 or more.")
         if self.rate_limit is not None and not self.rate_limit > 0:
             raise InvalidParameterError("`rate_limit` must be a positive number of requests per second.")
+        if not isinstance(self.rate_limit_storage, str) or "://" not in self.rate_limit_storage:
+            raise InvalidParameterError(
+                "`rate_limit_storage` must be a storage URI such as memory:// or redis://host:6379/0."
+            )
 
 
 def check_base_url(url: str) -> None:
@@ -150,37 +160,6 @@ def is_loopback(hostname: str) -> bool:
         return ipaddress.ip_address(hostname.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-class RateLimiter:
-    """A thread-safe token bucket: ``rate`` tokens per second, at most ``burst`` stored.
-
-    With the default burst of 1, requests are spaced evenly at the rate, so a vendor limit of N per
-    window is never exceeded however long the run.
-    """
-
-    def __init__(self, rate: float, burst: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = max(burst, 1.0)
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._tokens = self.burst
-        self._updated = clock()
-
-    def reserve(self) -> float:
-        """Take a token now and return how long the caller must wait before using it."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-            self._updated = now
-            self._tokens -= 1.0
-            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-
-    def acquire(self) -> float:
-        wait = self.reserve()
-        if wait > 0:
-            time.sleep(wait)  # pacing against the vendor's limit: this is the throttle itself
-        return wait
 
 
 class _AttemptWatch:
@@ -424,6 +403,8 @@ class ApiClient:
         allowed_hosts: Iterable[str] = (),
         sleep: Callable[[float], None] = time.sleep,
         pool_size: int = 10,
+        rate_account: str = "",
+        rate_storage: Storage | None = None,
     ) -> None:
         self.settings = settings
         self.vendor = vendor
@@ -439,9 +420,19 @@ class ApiClient:
         self.allowed_hosts = {self._base.netloc.lower(), *(h.lower() for h in allowed_hosts)}
         self._sleep = sleep
         self._pool_size = pool_size
-        # A little under the limit: a vendor counting strictly ("30 in any 60 s") never sees a burst
-        # caused by scheduling jitter.
-        self.limiter = RateLimiter(settings.rate_limit * (1 - RATE_HEADROOM)) if settings.rate_limit else None
+        # ``rate_account`` identifies the vendor account (hashed before it reaches the storage): every
+        # client of that account using the same storage draws from one budget. The storage is checked
+        # here, before any request.
+        self.limiter = (
+            RateBudget(
+                settings.rate_limit,
+                vendor=vendor,
+                account=rate_account,
+                storage=rate_storage or open_storage(settings.rate_limit_storage),
+            )
+            if settings.rate_limit
+            else None
+        )
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
         self.requests_sent = 0
@@ -564,8 +555,13 @@ class ApiClient:
         self.retries += 1
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
+        # The backoff only: the rate budget's own wait, if any, is logged when it happens.
         log.warning(
-            "%s: attempt %d failed (%s); retrying in %.1fs", self.vendor, state.attempt_number, exc, wait
+            "%s: attempt %d failed (%s); retrying after a %.1f s backoff",
+            self.vendor,
+            state.attempt_number,
+            exc,
+            wait,
         )
 
     def _attempt(self, req: PageRequest, deadline: float | None = None) -> ApiResponse:

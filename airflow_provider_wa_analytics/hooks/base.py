@@ -16,6 +16,7 @@ from airflow_provider_wa_analytics.client import (
     PageRequest,
 )
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError, WaAnalyticsError
+from airflow_provider_wa_analytics.ratelimit import DEFAULT_STORAGE, open_storage
 from airflow_provider_wa_analytics.version_compat import BaseHook
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,10 @@ class WaAnalyticsHook(BaseHook):
             backoff_initial=number("backoff_initial", float, 1.0),
             backoff_max=number("backoff_max", float, 60.0),
             max_response_bytes=number("max_response_bytes", int, DEFAULT_MAX_RESPONSE_BYTES),
+            rate_limit_storage=str(
+                self._client_overrides.get("rate_limit_storage")
+                or self.conn_extra("rate_limit_storage", DEFAULT_STORAGE)
+            ).strip(),
         )
 
     def get_auth(self) -> requests.auth.AuthBase:
@@ -149,10 +154,21 @@ class WaAnalyticsHook(BaseHook):
         conn = self.connection
         return [v for v in (conn.password, self.conn_extra("private_key")) if v]
 
+    def rate_account(self) -> str:
+        """What identifies the vendor account whose rate budget this connection draws from (the API
+        key here; vendors whose account is named by another field override this). Only its hash
+        leaves the process."""
+        return self.connection.password or ""
+
     @cached_property
     def client(self) -> ApiClient:
+        settings = self.client_settings()
+        try:  # checked here, before the first request: an unreachable storage fails the task now
+            storage = open_storage(settings.rate_limit_storage) if settings.rate_limit else None
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"Connection {self.conn_id!r}: {exc.message}") from None
         return ApiClient(
-            self.client_settings(),
+            settings,
             vendor=self.vendor,
             auth=self.get_auth(),
             error_codes=self.error_codes,
@@ -160,6 +176,8 @@ class WaAnalyticsHook(BaseHook):
             secrets=self.credentials(),
             allowed_hosts=self.vendor_hosts,
             pool_size=int(self._client_overrides.get("pool_size", 10)),
+            rate_account=self.rate_account(),
+            rate_storage=storage,
         )
 
     def post(self, path: str, body: Any) -> Any:

@@ -227,6 +227,9 @@ class KaleyraWhatsAppHook(WaAnalyticsHook):
     def sid(self) -> str:
         return self.secret(self.connection.login, "login (the account SID)").strip()
 
+    def rate_account(self) -> str:  # the account SID
+        return self.connection.login or ""
+
     @property
     def lookback_days(self) -> int:
         days = check_positive_int(self.conn_extra("lookback_days"), "lookback_days")

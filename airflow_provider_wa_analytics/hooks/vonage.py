@@ -304,6 +304,9 @@ class VonageWhatsAppHook(WaAnalyticsHook):
     def credentials(self) -> list[str]:
         return [*super().credentials(), *([self.connection.login] if self.connection.login else [])]
 
+    def rate_account(self) -> str:  # the application id (JWT), else the API key (login)
+        return str(self.conn_extra("application_id") or "").strip() or self.connection.login or ""
+
     # -- endpoints -------------------------------------------------------------------------------
     def path(self, waba_id: str, endpoint: str) -> str:
         return f"{self.base_path}/{check_waba_id(waba_id)}/{endpoint}"

@@ -157,9 +157,24 @@ class Sandbox:
     def latency(self, seconds: float) -> None:
         self.core.latency = seconds
 
-    def set_rate_limit(self, vendor: str, limit: float | None, per: float = 1.0) -> None:
-        """At most ``limit`` requests per ``per`` seconds per credential (a token bucket); None: no limit."""
-        self.core.set_rate_limit(vendor, limit, per)
+    def set_rate_limit(
+        self, vendor: str, limit: float | None, per: float = 1.0, *, strict: bool = False
+    ) -> None:
+        """At most ``limit`` requests per ``per`` seconds per credential; None: no limit.
+
+        A token bucket by default; ``strict=True`` counts every sliding ``per`` seconds (no burst):
+        ``set_rate_limit(vendor, 1, 2.0, strict=True)`` refuses two requests 1.9 s apart.
+        """
+        self.core.set_rate_limit(vendor, limit, per, strict=strict)
+
+    def arrivals(self, vendor: str | None = None, key_id: str | None = None) -> list[float]:
+        """Arrival times (``time.monotonic()``) of the vendor requests recorded, per API key:
+        ``key_id`` is :func:`~airflow_provider_wa_analytics.testing.server.key_id` of the credential."""
+        return [
+            r.received_at
+            for r in self.requests
+            if (vendor is None or r.vendor == vendor) and (key_id is None or r.key_id == key_id)
+        ]
 
     @property
     def rate_limits(self) -> dict[str, RateLimit | None]:
