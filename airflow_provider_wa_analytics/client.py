@@ -528,7 +528,14 @@ class ApiClient:
                 )
             url = parts.path + (f"?{parts.query}" if parts.query else "")
         base = self.settings.base_url.rstrip("/") + "/"
-        return urljoin(base, url.lstrip("/"))
+        # "./" keeps a path whose first segment has a colon ("api.nexmo.com:", "a:b") a path: bare,
+        # urljoin would take it for a URL of its own scheme.
+        resolved = urljoin(base, "./" + url.lstrip("/"))
+        if urlsplit(resolved).netloc != self._base.netloc:
+            raise PaginationError(
+                f"The vendor sent an unusable link {url[:200]!r}.", vendor=self.vendor
+            )
+        return resolved
 
     # -- requests -------------------------------------------------------------------------------
     def request(self, req: PageRequest) -> ApiResponse:
