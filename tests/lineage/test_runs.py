@@ -148,13 +148,14 @@ def lineage_run(airflow_db, s3_endpoint, gcs_host, tmp_path_factory) -> LineageR
         }
         with mock.patch.dict(os.environ, env):
             dag = runpy.run_path(str(DAG_FILE))["dag"]
-            aliases = {task.task_id: _alias_name(task.outlets) for task in dag.tasks}
+            aliases = {task.task_id: _alias_name(task.outlets) for task in dag.tasks if task.outlets}
         done = _dags_test(env)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         url = sandbox.url
         secrets = [json.loads(sandbox.connection_json(vendor))["password"] for vendor in sandbox.vendors]
     events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
-    return LineageRun(url, events, _written(list(OPERATORS)), _asset_events(), aliases, secrets)
+    written = _written([*OPERATORS, "insider_overall_xcom"])
+    return LineageRun(url, events, written, _asset_events(), aliases, secrets)
 
 
 @pytest.mark.parametrize("task_id", list(OPERATORS))
@@ -164,7 +165,7 @@ def test_complete_event_names_the_endpoint_and_every_object_written(lineage_run,
     assert written, "the task wrote no object"
     (source,) = event["inputs"]
     assert source["namespace"] == lineage_run.sandbox_url.rstrip("/")
-    assert source["name"].startswith("/v") and "?" not in source["name"]
+    assert source["name"].startswith("/v") and source["name"].endswith("/" + OPERATORS[task_id].endpoint)
     outputs = {(o["namespace"], o["name"]): o for o in event["outputs"]}
     assert len(outputs) == len(written) == len(event["outputs"])
     tables = OPERATORS[task_id].tables
@@ -199,6 +200,7 @@ def test_asset_events_name_every_object_written_templated_or_static(lineage_run)
     expected = sorted(
         (task_id, item["uri"], lineage_run.aliases[task_id])
         for task_id, written in lineage_run.written.items()
+        if task_id in OPERATORS
         for item in written
     )
     assert lineage_run.asset_events == expected
@@ -207,3 +209,14 @@ def test_asset_events_name_every_object_written_templated_or_static(lineage_run)
     day = DAY.to_date_string()
     uris = [uri for task, uri, _ in expected if task == "insider_overall"]
     assert uris and all(f"/overall/{day}/" in uri for uri in uris)
+
+
+def test_a_run_to_xcom_has_the_endpoint_as_input_and_no_output(lineage_run):
+    event = lineage_run.complete("insider_overall_xcom")
+    assert [(i["namespace"], i["name"]) for i in event["inputs"]] == [
+        (lineage_run.sandbox_url.rstrip("/"), "/v1/statistics/overall")
+    ]
+    assert event["outputs"] == []
+    assert set(lineage_run.written["insider_overall_xcom"]) == set(OPERATORS["insider_overall"].tables)
+    assert "insider_overall_xcom" not in lineage_run.aliases
+    assert all(task != "insider_overall_xcom" for task, _, _ in lineage_run.asset_events)

@@ -50,6 +50,7 @@ with DAG(
         destination=S3 + "/insider/overall/{{ ds }}/{table}.jsonl",
         destination_conn_id=S3_CONN,
     )
+    InsiderWhatsAppOverallStatisticsOperator(task_id="insider_overall_xcom")  # no destination: XCom
     InsiderWhatsAppTransactionalStatisticsOperator(
         task_id="insider_transactional",
         destination=GS + "/insider/transactional/{{ ds }}/{table}.csv",
