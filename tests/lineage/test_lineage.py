@@ -112,10 +112,9 @@ def test_the_client_records_each_call_once_by_its_first_path(monkeypatch):
         monkeypatch.setenv("AIRFLOW_CONN_VONAGE_WHATSAPP_DEFAULT", json.dumps(conn))
         hook = VonageWhatsAppHook()
         today = pendulum.now("UTC").date()
+        start = today - dt.timedelta(days=3)
         for _ in range(2):
-            pages = list(
-                hook.iter_messaging_analytics(VONAGE_WABA_ID, today - dt.timedelta(days=3), today, "HALF_HOUR")
-            )
+            pages = list(hook.iter_messaging_analytics(VONAGE_WABA_ID, start, today, "HALF_HOUR"))
         assert len(pages) > 2
         assert any("/v2/" in r.path for r in sandbox.requests)
     assert list(hook.client.endpoints) == [
