@@ -24,17 +24,6 @@ from unittest import mock
 import pendulum
 import pytest
 
-from airflow_provider_wa_analytics.operators.insider import (
-    InsiderWebPushCampaignMetricsOperator,
-    InsiderWhatsAppOverallStatisticsOperator,
-    InsiderWhatsAppTransactionalStatisticsOperator,
-)
-from airflow_provider_wa_analytics.operators.kaleyra import KaleyraTemplateAnalyticsOperator
-from airflow_provider_wa_analytics.operators.vonage import (
-    VonageMessagingAnalyticsOperator,
-    VonagePricingAnalyticsOperator,
-    VonageTemplateAnalyticsOperator,
-)
 from airflow_provider_wa_analytics.testing import Sandbox
 from airflow_provider_wa_analytics.version_compat import AIRFLOW_V_3_0_PLUS
 from tests.destinations.conftest import make_gcs_bucket, make_s3_bucket
@@ -44,15 +33,16 @@ DAG_FILE = HERE / "dags" / "lineage_dag.py"
 #: Recent enough for the vendors that keep 90 days.
 DAY = pendulum.now("UTC").start_of("day").subtract(days=2)
 FAST = {"rate_limit": 1000, "backoff_initial": 0.01, "backoff_max": 0.05, "timeout": 10}
-OPERATORS = {
-    "insider_overall": InsiderWhatsAppOverallStatisticsOperator,
-    "insider_transactional": InsiderWhatsAppTransactionalStatisticsOperator,
-    "webpush_metrics": InsiderWebPushCampaignMetricsOperator,
-    "vonage_messaging": VonageMessagingAnalyticsOperator,
-    "vonage_templates": VonageTemplateAnalyticsOperator,
-    "vonage_pricing": VonagePricingAnalyticsOperator,
-    "kaleyra_templates": KaleyraTemplateAnalyticsOperator,
-}
+#: The fetching tasks of lineage_dag.py, one per operator kind (it also has an XCom task).
+TASK_IDS = [
+    "insider_overall",
+    "insider_transactional",
+    "webpush_metrics",
+    "vonage_messaging",
+    "vonage_templates",
+    "vonage_pricing",
+    "kaleyra_templates",
+]
 
 
 @dataclass
@@ -63,6 +53,7 @@ class LineageRun:
     asset_events: list[tuple[str, str, str]]  # (task id, asset URI, alias name)
     aliases: dict[str, str]  # task id -> the alias it declares when the DAG file is parsed
     secrets: list[str]  # the connections' passwords
+    operators: dict[str, Any]  # task id -> its operator class
 
     def complete(self, task_id: str) -> dict[str, Any]:
         (event,) = [
@@ -149,26 +140,28 @@ def lineage_run(airflow_db, s3_endpoint, gcs_host, tmp_path_factory) -> LineageR
         with mock.patch.dict(os.environ, env):
             dag = runpy.run_path(str(DAG_FILE))["dag"]
             aliases = {task.task_id: _alias_name(task.outlets) for task in dag.tasks if task.outlets}
+            operators = {task.task_id: type(task) for task in dag.tasks}
         done = _dags_test(env)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         url = sandbox.url
         secrets = [json.loads(sandbox.connection_json(vendor))["password"] for vendor in sandbox.vendors]
     events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
-    written = _written([*OPERATORS, "insider_overall_xcom"])
-    return LineageRun(url, events, written, _asset_events(), aliases, secrets)
+    written = _written([*TASK_IDS, "insider_overall_xcom"])
+    return LineageRun(url, events, written, _asset_events(), aliases, secrets, operators)
 
 
-@pytest.mark.parametrize("task_id", list(OPERATORS))
+@pytest.mark.parametrize("task_id", TASK_IDS)
 def test_complete_event_names_the_endpoint_and_every_object_written(lineage_run, task_id):
     event = lineage_run.complete(task_id)
     written = lineage_run.written[task_id]
     assert written, "the task wrote no object"
     (source,) = event["inputs"]
     assert source["namespace"] == lineage_run.sandbox_url.rstrip("/")
-    assert source["name"].startswith("/v") and source["name"].endswith("/" + OPERATORS[task_id].endpoint)
+    operator = lineage_run.operators[task_id]
+    assert source["name"].startswith("/v") and source["name"].endswith("/" + operator.endpoint)
     outputs = {(o["namespace"], o["name"]): o for o in event["outputs"]}
     assert len(outputs) == len(written) == len(event["outputs"])
-    tables = OPERATORS[task_id].tables
+    tables = operator.tables
     for item in written:
         scheme, _, rest = item["uri"].partition("://")
         bucket, _, key = rest.partition("/")
@@ -184,7 +177,8 @@ def test_complete_event_names_the_endpoint_and_every_object_written(lineage_run,
 
 
 def test_each_task_emits_start_and_complete(lineage_run):
-    for task_id in OPERATORS:
+    assert sorted(lineage_run.operators) == sorted([*TASK_IDS, "insider_overall_xcom"])
+    for task_id in TASK_IDS:
         kinds = [e["eventType"] for e in lineage_run.events if e["job"]["name"] == f"wa_lineage.{task_id}"]
         assert sorted(kinds) == ["COMPLETE", "START"], (task_id, kinds)
 
@@ -200,7 +194,7 @@ def test_asset_events_name_every_object_written_templated_or_static(lineage_run)
     expected = sorted(
         (task_id, item["uri"], lineage_run.aliases[task_id])
         for task_id, written in lineage_run.written.items()
-        if task_id in OPERATORS
+        if task_id in TASK_IDS
         for item in written
     )
     assert lineage_run.asset_events == expected
@@ -217,6 +211,7 @@ def test_a_run_to_xcom_has_the_endpoint_as_input_and_no_output(lineage_run):
         (lineage_run.sandbox_url.rstrip("/"), "/v1/statistics/overall")
     ]
     assert event["outputs"] == []
-    assert set(lineage_run.written["insider_overall_xcom"]) == set(OPERATORS["insider_overall"].tables)
+    tables = lineage_run.operators["insider_overall_xcom"].tables
+    assert set(lineage_run.written["insider_overall_xcom"]) == set(tables)
     assert "insider_overall_xcom" not in lineage_run.aliases
     assert all(task != "insider_overall_xcom" for task, _, _ in lineage_run.asset_events)
