@@ -49,12 +49,14 @@ def record_run(context: Any, alias: Any, client: ApiClient, result: Any) -> Comp
     """
     listed = result if isinstance(result, list) else ()
     objects = tuple(item for item in listed if isinstance(item, Mapping) and "uri" in item)
-    if alias is not None and objects:
+    # No outlet_events: execute() was called by hand (a unit test), not by Airflow: nothing to emit to.
+    outlet_events = context.get("outlet_events") if isinstance(context, Mapping) else None
+    if alias is not None and objects and outlet_events is not None:
         from airflow.providers.common.compat.sdk import Asset
 
         if not AIRFLOW_V_3_0_PLUS:
             _ensure_dataset_alias(alias.name)
-        events = context["outlet_events"][alias]
+        events = outlet_events[alias]
         for item in objects:
             extra = {key: item[key] for key in ("table", "day", "rows", "bytes") if item.get(key) is not None}
             events.add(Asset(item["uri"]), extra=extra)
