@@ -437,6 +437,8 @@ class ApiClient:
         self._session_lock = threading.Lock()
         self.requests_sent = 0
         self.retries = 0
+        #: Paths of the calls made (first page of each), in order: the run's input datasets (lineage.py).
+        self.endpoints: dict[str, None] = {}
 
     # -- plumbing -------------------------------------------------------------------------------
     @property
@@ -538,8 +540,10 @@ class ApiClient:
         return resolved
 
     # -- requests -------------------------------------------------------------------------------
-    def request(self, req: PageRequest) -> ApiResponse:
+    def request(self, req: PageRequest, *, next_page: bool = False) -> ApiResponse:
         """Send one request with rate limiting and retries; return the parsed response or raise."""
+        if not next_page:  # next links may point elsewhere (Vonage's /v2/): a call is its first path
+            self.endpoints.setdefault(urlsplit(req.url).path, None)
         s = self.settings
         retrying = Retrying(
             retry=retry_if_exception_type(RetryableError),
@@ -718,7 +722,7 @@ class ApiClient:
                     vendor=self.vendor,
                 )
             seen.add(req)
-            page = self.request(req)
+            page = self.request(req, next_page=req is not first)
             yield page
             req = paginator.next_request(page, req) if paginator is not None else None
 

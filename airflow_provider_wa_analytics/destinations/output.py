@@ -339,14 +339,11 @@ def _too_big_for_xcom(size: int, limit: int) -> DestinationError:
     )
 
 
-def destination_assets(
+def destination_uris(
     destination: str | None, tables: Iterable[str] | Mapping[str, Any], output_format: str
-) -> list[Any]:
-    """The Assets (Datasets on Airflow 2) a static destination produces; [] for templated or XCom."""
+) -> list[str]:
+    """The object URIs a static destination writes (checked, no I/O); [] for templated or XCom."""
     if not destination or is_templated(destination):
         return []
     check_format(output_format, None)
-    plan = plan_locations(destination, table_names(output_format, tables))
-    from airflow.providers.common.compat.sdk import Asset
-
-    return [Asset(loc.uri) for loc in plan.values()]
+    return [loc.uri for loc in plan_locations(destination, table_names(output_format, tables)).values()]

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_wa_analytics import lineage
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
 from airflow_provider_wa_analytics.version_compat import BaseOperator
 from airflow_provider_wa_analytics.windows import Window, resolve_window
@@ -103,13 +104,14 @@ class WaAnalyticsOperator(BaseOperator):
         self.output_format = output_format
         self.compression = compression
         self.xcom_max_bytes = xcom_max_bytes
-        if destination and "{{" not in destination and output_format in OUTPUT_FORMATS:
-            from airflow_provider_wa_analytics.destinations import destination_assets
+        if destination and output_format in OUTPUT_FORMATS:  # a bad static destination fails at parse time
+            from airflow_provider_wa_analytics.destinations import destination_uris
 
-            self.outlets = [
-                *(self.outlets or []),
-                *destination_assets(destination, self.tables, output_format),
-            ]
+            destination_uris(destination, self.tables, output_format)
+        # An alias now, the objects' Assets at run time: a concrete s3:// Asset is costly to parse.
+        self._asset_alias = lineage.destination_alias(destination)
+        if self._asset_alias is not None:
+            self.outlets = [*(self.outlets or []), self._asset_alias]
 
     # -- to implement ---------------------------------------------------------------------------
     def get_hook(self) -> WaAnalyticsHook:
@@ -193,7 +195,12 @@ class WaAnalyticsOperator(BaseOperator):
                 progress.call_done()
             result = output.commit()
         progress.finish(hook.client.retries)
+        self._completed = lineage.record_run(context, self._asset_alias, hook.client, result)
         return result
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the vendor endpoint in, every object written out (with schema, rows, bytes)."""
+        return lineage.operator_lineage(vars(self).get("_completed"), self.tables, self.output_format)
 
     def _responses(
         self, hook: WaAnalyticsHook, calls: list[Call]
