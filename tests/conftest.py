@@ -86,22 +86,10 @@ def airflow_db() -> Iterator[None]:
 
 
 def _write_serialized_dag(dag) -> None:
-    """Store ``dag`` in the metadata DB as the dag processor would (Airflow 3 only).
+    """Store ``dag`` in the metadata DB as the dag processor would (Airflow 3 only)."""
+    from airflow_provider_wa_analytics.testing.dags import serialize_dag
 
-    Airflow 3's ``dag.test()`` refuses a DAG that is not serialized in the DB ("the dag is not
-    serialized"); it writes only the DAGs it finds in the dags folder (example_dags/), so a DAG
-    built inside a test is written first, under the same bundle.
-    """
-    try:
-        from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-    except ImportError:  # Airflow 3.0 / 3.1 kept them in airflow.models.dagbag
-        from airflow.models.dagbag import DagBag, sync_bag_to_db  # type: ignore[no-redef]
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-
-    DagBundlesManager().sync_bundles_to_db()
-    bag = DagBag(collect_dags=False)
-    bag.bag_dag(dag)
-    sync_bag_to_db(bag, "dags-folder", None)
+    serialize_dag(dag)
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 ``with Sandbox() as sandbox:`` serves the documented endpoints on ``sandbox.url`` (127.0.0.1, a free
 port) with deterministic data, rate limits, recorded requests and injectable faults.
-``python -m airflow_provider_wa_analytics.testing serve`` runs the same from a shell.
+``python -m airflow_provider_wa_analytics.testing serve`` runs the same from a shell. ``run_dag(dag)``
+runs a DAG defined in a test file on Airflow 2.11 and 3.x; the pytest plugin adds ``wa_sandbox``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from airflow_provider_wa_analytics.testing.insider import (
     INSIDER_WHATSAPP_NO_TRANSACTIONAL_KEY,
     InsiderWhatsAppApp,
 )
+from airflow_provider_wa_analytics.testing.dags import run_dag
 from airflow_provider_wa_analytics.testing.sandbox import VENDOR_APPS, Sandbox
 from airflow_provider_wa_analytics.testing.server import Fault, InjectedFault, RecordedRequest
 
@@ -30,4 +32,5 @@ __all__ = [
     "InsiderWhatsAppApp",
     "RecordedRequest",
     "Sandbox",
+    "run_dag",
 ]
