@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import importlib.metadata
+import json
 import os
 import shutil
 import tempfile
@@ -21,9 +22,8 @@ from hypothesis import settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO_ROOT / "example_dags"
-# The vendor API documents live beside the repository (../shared), not inside it.
-SHARED_DIR = Path(os.environ.get("WA_ANALYTICS_SHARED_DIR", REPO_ROOT.parent / "shared")).resolve()
-VENDOR_APIS = SHARED_DIR / "vendor-apis"
+# Samples copied from the vendors' public documents, each with its source (tests/fixtures/README.md).
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # This file may be imported twice in one process (by pytest as `conftest`, by a helper as
 # `tests.conftest`); the second import must keep the home that Airflow was configured with.
@@ -58,7 +58,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 def pytest_report_header() -> list[str]:
     return [
         f"apache-airflow {importlib.metadata.version('apache-airflow')}, AIRFLOW_HOME={AIRFLOW_HOME}",
-        f"vendor API documents: {VENDOR_APIS if VENDOR_APIS.is_dir() else 'not found'}",
     ]
 
 
@@ -110,16 +109,13 @@ def run_dag(airflow_db):
 
 
 @pytest.fixture(scope="session")
-def vendor_apis() -> Path:
-    """Directory of the vendor API documents (../shared/vendor-apis).
+def vendor_sample():
+    """``vendor_sample(name)``: a vendor document sample from tests/fixtures/ (sources in its README)."""
 
-    Skipped where the repository was cloned alone; a missing directory in CI is an error.
-    """
-    if not VENDOR_APIS.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"vendor API documents not found at {VENDOR_APIS}")
-        pytest.skip(f"vendor API documents not found at {VENDOR_APIS} (set WA_ANALYTICS_SHARED_DIR)")
-    return VENDOR_APIS
+    def load(name: str):
+        return json.loads((FIXTURES / name).read_text())
+
+    return load
 
 
 @pytest.fixture(scope="session")
