@@ -59,7 +59,9 @@ def table_definitions() -> list[Table]:
                 and cls.tables
             ):
                 vendor = cls.hook_class.conn_type  # names the page: one per connection type
-                tables += [Table(vendor, cls.__name__, name, tuple(cols)) for name, cols in cls.tables.items()]
+                tables += [
+                    Table(vendor, cls.__name__, name, tuple(cols)) for name, cols in cls.tables.items()
+                ]
     return tables
 
 
@@ -89,10 +91,16 @@ def render(vendor: str, tables: list[Table], words: dict[str, Any]) -> tuple[str
             out.append(f"| {i} | `{column}` | {_cell(entry[0])} | {_cell(entry[1])} |")
         out.append("")
     known = {c for t in tables for c in t.columns} | {f"{t.name}.{c}" for t in tables for c in t.columns}
-    problems += [f"{vendor}: {key!r} in {DESCRIPTIONS.name} is no column of the code" for key in columns
-                 if key not in known]
-    problems += [f"{vendor}: table {key!r} in {DESCRIPTIONS.name} is not in the code" for key in grains
-                 if key not in names]
+    problems += [
+        f"{vendor}: {key!r} in {DESCRIPTIONS.name} is no column of the code"
+        for key in columns
+        if key not in known
+    ]
+    problems += [
+        f"{vendor}: table {key!r} in {DESCRIPTIONS.name} is not in the code"
+        for key in grains
+        if key not in names
+    ]
     out.append(END)
     return "\n".join(out), problems
 
@@ -111,7 +119,7 @@ def generate() -> tuple[dict[Path, str], list[str]]:
         if not pattern.search(text):
             problems.append(f"{page}: no {BEGIN} ... {END} block")
             continue
-        pages[path] = pattern.sub(lambda _: block, text)
+        pages[path] = pattern.sub(lambda _, block=block: block, text)
     return pages, problems
 
 
@@ -125,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         if current == text:
             continue
         if args.check:
-            diff = difflib.unified_diff(current.splitlines(), text.splitlines(), str(path), "generated", lineterm="")
+            diff = difflib.unified_diff(
+                current.splitlines(), text.splitlines(), str(path), "generated", lineterm=""
+            )
             problems.append(f"{path.relative_to(ROOT)} differs from the code:\n" + "\n".join(diff))
         else:
             path.write_text(text)
@@ -133,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems and args.check:
-        print("run `python scripts/docs_tables.py` and describe new columns in docs/columns.yml", file=sys.stderr)
+        print(
+            "run `python scripts/docs_tables.py` and describe new columns in docs/columns.yml",
+            file=sys.stderr,
+        )
     return 1 if problems else 0
 
 

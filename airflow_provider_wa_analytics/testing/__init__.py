@@ -8,6 +8,7 @@ runs a DAG defined in a test file on Airflow 2.11 and 3.x; the pytest plugin add
 
 from __future__ import annotations
 
+from airflow_provider_wa_analytics.testing.dags import run_dag
 from airflow_provider_wa_analytics.testing.insider import (
     INSIDER_WHATSAPP_ALT_SHAPE_KEY,
     INSIDER_WHATSAPP_INACTIVE_KEY,
@@ -16,7 +17,6 @@ from airflow_provider_wa_analytics.testing.insider import (
     INSIDER_WHATSAPP_NO_TRANSACTIONAL_KEY,
     InsiderWhatsAppApp,
 )
-from airflow_provider_wa_analytics.testing.dags import run_dag
 from airflow_provider_wa_analytics.testing.sandbox import VENDOR_APPS, Sandbox
 from airflow_provider_wa_analytics.testing.server import Fault, InjectedFault, RecordedRequest
 

@@ -18,8 +18,13 @@ except ImportError:  # Airflow 2
 def test_the_fixture_points_the_default_connections_at_the_sandbox(wa_sandbox):
     for conn_id in ("insider_whatsapp", "insider_webpush", "vonage_whatsapp", "kaleyra_whatsapp"):
         assert wa_sandbox.url in os.environ[f"AIRFLOW_CONN_{conn_id.upper()}_DEFAULT"]
-    assert {"vonage_waba_id", "vonage_template_ids", "kaleyra_waba_id", "kaleyra_template_ids",
-            "webpush_campaign_ids"} <= set(wa_sandbox.ids)
+    assert {
+        "vonage_waba_id",
+        "vonage_template_ids",
+        "kaleyra_waba_id",
+        "kaleyra_template_ids",
+        "webpush_campaign_ids",
+    } <= set(wa_sandbox.ids)
 
 
 def test_run_dag_runs_a_dag_defined_in_a_test_file(wa_sandbox, airflow_db):
