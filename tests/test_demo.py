@@ -23,7 +23,7 @@ def test_one_signal_stops_the_demo_and_everything_it_started(signum, tmp_path: P
         "WA_DEMO_DIR": str(tmp_path),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
-    demo = subprocess.Popen(
+    demo = subprocess.Popen(  # noqa: S603 - our own script
         [sys.executable, "-u", str(REPO_ROOT / "scripts" / "demo.py")],
         env=env,
         stdout=subprocess.PIPE,
