@@ -239,7 +239,12 @@ def _servers_log(demo_dir: Path) -> Any:
     log = (demo_dir / "servers.log").open("a", buffering=1)
     os.dup2(log.fileno(), 2)
     sys.stderr = log
-    logging.basicConfig(stream=log, level=logging.INFO)
+    handler = logging.StreamHandler(log)
+    # Their own handler, not the root's: importing Airflow (for reading results back) configures the
+    # root logger to print to stdout.
+    for name in ("gcp_storage_emulator", "werkzeug", "moto", "botocore", "urllib3"):
+        logger = logging.getLogger(name)
+        logger.handlers, logger.propagate = [handler], False
     return log
 
 
