@@ -115,9 +115,7 @@ class WaAnalyticsHook(BaseHook):
             try:
                 return cast(raw)
             except (TypeError, ValueError):
-                raise InvalidParameterError(
-                    f"extra `{name}` must be a number, got {raw!r}."
-                ) from None
+                raise InvalidParameterError(f"extra `{name}` must be a number, got {raw!r}.") from None
 
         try:
             return self._settings(number)
@@ -222,7 +220,10 @@ class WaAnalyticsHook(BaseHook):
                 )
             )
             widgets[name] = field_cls(
-                lazy_gettext(spec["label"]), widget=widget(), description=spec.get("description", "")
+                lazy_gettext(spec["label"]),
+                widget=widget(),
+                description=spec.get("description", ""),
+                default=spec["schema"].get("default"),
             )
         return widgets
 
@@ -232,13 +233,18 @@ class WaAnalyticsHook(BaseHook):
         try:
             self.check_connection()
         except WaAnalyticsError as exc:
-            return False, str(exc)
+            return False, self._about_this_connection(str(exc))
         except Exception as exc:
-            return (
-                False,
-                f"{type(exc).__name__}: {self.client.scrub(str(exc)) if 'client' in vars(self) else exc}",
-            )
+            text = self.client.scrub(str(exc)) if "client" in vars(self) else str(exc)
+            return False, f"{type(exc).__name__}: {self._about_this_connection(text)}"
         return True, f"Connection to {self.hook_name} works."
+
+    def _about_this_connection(self, message: str) -> str:
+        # The UI's Test button runs on a copy of the form stored under a random temporary conn id:
+        # naming it would only confuse, so the messages speak of "this connection".
+        name = repr(self.conn_id)
+        message = message.replace(f"Connection {name}", "This connection")
+        return message.replace(f"connection {name}", "this connection")
 
     def check_connection(self) -> None:
         raise NotImplementedError

@@ -244,6 +244,21 @@ class Sandbox:
         assert isinstance(app, InsiderWhatsAppApp)
         return app
 
+    @property
+    def ids(self) -> dict[str, Any]:
+        """The sandbox's account, template and campaign ids, named after the operator parameters."""
+        from airflow_provider_wa_analytics.testing import kaleyra, vonage, webpush
+
+        return {
+            "vonage_waba_id": vonage.VONAGE_WABA_ID,  # insights start disabled: enable, then wait
+            "vonage_insights_waba_id": vonage.VONAGE_INSIGHTS_WABA_ID,  # insights enabled from the start
+            "vonage_template_ids": [str(458951126288900 + i) for i in range(3)],
+            "kaleyra_waba_id": kaleyra.KALEYRA_WABA_ID,
+            "kaleyra_template_ids": [f"1317{n:012d}" for n in range(3)],
+            "webpush_partner_id": webpush.INSIDER_WEBPUSH_PARTNER_ID,
+            "webpush_campaign_ids": [str(webpush.INSIDER_WEBPUSH_FIRST_CAMPAIGN_ID + i) for i in range(3)],
+        }
+
     def connection(self, vendor: str = "insider_whatsapp", **fields: Any) -> dict[str, Any]:
         """The connection fields that authenticate against this sandbox; ``fields`` override them."""
         return {**self.core.app(vendor).connection(self.url), **fields}
