@@ -1,10 +1,12 @@
 # Developer and CI entry points. Each target creates or updates its venv from uv.lock first
 # (fast when nothing changed), so every one works on a fresh clone.
 #
+#   make help                  this list (the default target)
 #   make test                  tests on the newest Airflow 3 (venv .venv)
 #   make test AIRFLOW=2        the same on Airflow 2.11 (venv .venv-af2)
 #   make demo                  sandbox + example DAG via `airflow dags test` (scripts/demo.sh)
 #   make lint                  ruff check + mypy
+#   make docs                  column tables checked against the code, then `mkdocs build --strict` (.site/)
 #   make bench                 python -m bench
 #   make providers             `airflow providers list/hooks` show this provider
 #   make lock                  re-resolve uv.lock after editing dependencies in pyproject.toml
@@ -13,7 +15,7 @@
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
-.DEFAULT_GOAL := test
+.DEFAULT_GOAL := help
 
 AIRFLOW ?= 3
 ifeq ($(AIRFLOW),3)
@@ -34,7 +36,11 @@ BIN := $(CURDIR)/$(VENV)/bin
 # (run `make lock`). Both Airflow lines come from the one lock, as conflicting groups.
 SYNC := sync --locked --group $(GROUP) --extra amazon --extra google --python $(PYTHON_VERSION)
 
-.PHONY: venv test demo lint bench providers lock clean
+.PHONY: help venv test demo lint docs bench providers lock clean
+
+# The list above, from this file's own header: one place to keep it.
+help:
+	@sed -n 's/^#   make /  make /p; s/^# PYTEST_ARGS/  PYTEST_ARGS/p' $(firstword $(MAKEFILE_LIST))
 
 venv:
 	@uv="$$(bash scripts/ensure-uv.sh)"; \
@@ -56,6 +62,10 @@ lint: venv
 	echo "mypy"; $(BIN)/mypy || status=1; \
 	exit $$status
 
+docs: venv
+	$(BIN)/python scripts/docs_tables.py --check
+	$(BIN)/mkdocs build --strict --quiet
+
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
@@ -66,4 +76,4 @@ lock:
 	@uv="$$(bash scripts/ensure-uv.sh)"; "$$uv" lock
 
 clean:
-	rm -rf .venv .venv-af2 .venv-tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-af2 .venv-tools .pytest_cache .mypy_cache .ruff_cache .site

@@ -6,17 +6,20 @@ error codes); nothing here knows a vendor. Pagination lives in :mod:`.paging`.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import ipaddress
 import json
 import logging
 import math
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -28,6 +31,9 @@ from tenacity import (
     stop_after_delay,
     wait_exponential_jitter,
 )
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from airflow_provider_wa_analytics import __version__
 from airflow_provider_wa_analytics.exceptions import (
@@ -37,19 +43,29 @@ from airflow_provider_wa_analytics.exceptions import (
     MalformedResponseError,
     NotFoundError,
     RateLimitedError,
+    RedirectError,
     RetryableError,
     ServerError,
     TransportError,
     ValidationError,
     WaAnalyticsError,
 )
+from airflow_provider_wa_analytics.ratelimit import DEFAULT_STORAGE, RateBudget, open_storage
+from airflow_provider_wa_analytics.ratelimit import RATE_HEADROOM as RATE_HEADROOM  # re-exported
+from airflow_provider_wa_analytics.ratelimit import RateLimiter as RateLimiter  # re-exported
 
 if TYPE_CHECKING:
+    from limits.storage import Storage
+
     from airflow_provider_wa_analytics.paging import Paginator
 
 log = logging.getLogger(__name__)
 
-RATE_HEADROOM = 0.02
+#: Default of the connection extra ``max_response_bytes``: one body, counted after decompression.
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+#: An error body is only read for its code and message; past this it is not read further.
+MAX_ERROR_BODY_BYTES = 1024 * 1024
+_CHUNK = 64 * 1024
 USER_AGENT = f"airflow-provider-wa-analytics/{__version__} (+requests/{requests.__version__})"
 T = TypeVar("T")
 R = TypeVar("R")
@@ -76,31 +92,65 @@ class ClientSettings:
     max_retries: int = 5
     max_retry_time: float = 600.0
     rate_limit: float | None = None
+    #: A ``limits`` storage URI: clients of one API key using the same storage share one budget.
+    rate_limit_storage: str = DEFAULT_STORAGE
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     verify: bool = True
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def __post_init__(self) -> None:
         check_base_url(self.base_url)
         for name in ("timeout", "connect_timeout", "max_retry_time", "backoff_initial", "backoff_max"):
-            if not getattr(self, name) > 0:
+            if not getattr(self, name) > 0 or not math.isfinite(getattr(self, name)):
                 raise InvalidParameterError(f"`{name}` must be a positive number of seconds.")
+        if not self.max_response_bytes > 0:
+            raise InvalidParameterError("`max_response_bytes` must be a positive number of bytes.")
         if self.max_retries < 0:
             raise InvalidParameterError("`max_retries` must be 0 or more.")
         if self.rate_limit is not None and not self.rate_limit > 0:
             raise InvalidParameterError("`rate_limit` must be a positive number of requests per second.")
+        if not isinstance(self.rate_limit_storage, str) or "://" not in self.rate_limit_storage:
+            raise InvalidParameterError(
+                "`rate_limit_storage` must be a storage URI such as memory:// or redis://host:6379/0."
+            )
 
 
 def check_base_url(url: str) -> None:
-    """Refuse anything but https, except plain http to a loopback address (the sandbox)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidParameterError(f"Connection `host` must be an http(s) URL, got {url!r}.")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    """Refuse anything but https, except plain http to a loopback address (the sandbox).
+
+    The URL is read by urllib3's parser, the one requests sends with, and must read the same with
+    the standard library's: ``http://a:b\\@127.0.0.1`` is a loopback URL to one and host ``a`` to the
+    other. Userinfo is refused outright (credentials go in login/password), and never echoed.
+    """
+    shown = _shown_url(url)
+    plain = "Connection `host` must be a base URL such as https://api.example.com[:port][/path]"
+    if any(c in url for c in "\\@") or any(c.isspace() or not c.isprintable() for c in url):
         raise InvalidParameterError(
-            f"Connection `host` {url!r} uses plain http to a non-loopback host; use https "
+            f"{plain}, without user:password@, backslashes, spaces or control characters (got {shown})."
+        )
+    try:
+        parts = parse_url(url)
+        std = urlsplit(url)
+        std_port = std.port
+    except (LocationParseError, ValueError):
+        raise InvalidParameterError(f"{plain} (got {shown}).") from None
+    if parts.scheme not in ("http", "https") or not parts.host:
+        raise InvalidParameterError(f"Connection `host` must be an http(s) URL, got {shown}.")
+    if (parts.host.strip("[]").lower(), parts.port) != ((std.hostname or "").lower(), std_port):
+        raise InvalidParameterError(f"{plain} (got {shown}, which URL parsers read differently).")
+    if parts.scheme == "http" and not is_loopback(parts.host):
+        raise InvalidParameterError(
+            f"Connection `host` {shown} uses plain http to a non-loopback host; use https "
             "(plain http is only accepted for 127.0.0.0/8, ::1 and localhost)."
         )
+
+
+def _shown_url(url: str) -> str:
+    """A URL as it may appear in a message: scheme and host only, userinfo and path dropped."""
+    scheme, sep, rest = str(url).partition("://")
+    host = rest.split("/", 1)[0].rpartition("@")[2].split("\\", 1)[0]
+    return repr(f"{scheme}{sep}{host}" if sep else "<not a URL>")
 
 
 def is_loopback(hostname: str) -> bool:
@@ -112,35 +162,136 @@ def is_loopback(hostname: str) -> bool:
         return False
 
 
-class RateLimiter:
-    """A thread-safe token bucket: ``rate`` tokens per second, at most ``burst`` stored.
+class _AttemptWatch:
+    """Bounds one attempt, headers and body, by shutting its socket down when the time is up.
 
-    With the default burst of 1, requests are spaced evenly at the rate, so a vendor limit of N per
-    window is never exceeded however long the run.
+    A socket timeout only bounds the gap between two reads (a server sending a byte a second never
+    trips it); this watch is what makes ``timeout`` mean the whole attempt. The pool classes below
+    tell it which connection the attempt's thread is using.
     """
 
-    def __init__(self, rate: float, burst: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = max(burst, 1.0)
-        self._clock = clock
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._conn: Any = None
+        self._done = False
         self._lock = threading.Lock()
-        self._tokens = self.burst
-        self._updated = clock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
 
-    def reserve(self) -> float:
-        """Take a token now and return how long the caller must wait before using it."""
+    def __enter__(self) -> _AttemptWatch:
+        _current.watch = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-            self._updated = now
-            self._tokens -= 1.0
-            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+            self._done = True
+            self._timer.cancel()
+        _current.watch = None
 
-    def acquire(self) -> float:
-        wait = self.reserve()
-        if wait > 0:
-            time.sleep(wait)  # pacing against the vendor's limit: this is the throttle itself
-        return wait
+    def attach(self, conn: Any) -> None:
+        with self._lock:
+            self._conn = conn
+
+    def detach(self, conn: Any) -> None:
+        with self._lock:  # back in the pool: another request may use it now
+            if self._conn is conn:
+                self._conn = None
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            sock = getattr(self._conn, "sock", None)
+            if sock is None:  # still connecting (bounded by the connect timeout): look again soon
+                self._timer = threading.Timer(0.05, self._expire)
+                self._timer.daemon = True
+                self._timer.start()
+                return
+        with contextlib.suppress(OSError):
+            # socket.socket's own shutdown, also for TLS sockets: it only ends the blocked read.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_current = threading.local()
+
+
+class _WatchedPoolMixin:
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        watch = getattr(_current, "watch", None)
+        if watch is not None:
+            watch.attach(conn)
+        return conn
+
+    def _put_conn(self, conn: Any) -> None:
+        watch = getattr(_current, "watch", None)
+        if watch is not None:
+            watch.detach(conn)
+        super()._put_conn(conn)  # type: ignore[misc]
+
+
+class _WatchedHTTPPool(_WatchedPoolMixin, HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSPool(_WatchedPoolMixin, HTTPSConnectionPool):
+    pass
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter with pools that report their connections to the attempt's watch."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
+
+
+class BodyLimit:
+    """Collects a response body, decompressed, up to a cap (shared by the sync and async transports).
+
+    A 2xx body past ``max_response_bytes`` is a :class:`MalformedResponseError`; an error body is only
+    kept up to :data:`MAX_ERROR_BODY_BYTES` (its code and message are near the start).
+    """
+
+    def __init__(self, status: int, max_response_bytes: int, what: str, vendor: str) -> None:
+        self.success = 200 <= status < 300
+        self.limit = max_response_bytes if self.success else min(max_response_bytes, MAX_ERROR_BODY_BYTES)
+        self.what = what
+        self.vendor = vendor
+        self.complete = True
+        self._buf = bytearray()
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep ``chunk``; False once an error body is over its cap (stop reading)."""
+        self._buf += chunk
+        if len(self._buf) <= self.limit:
+            return True
+        if self.success:
+            raise MalformedResponseError(
+                f"{self.what}: the response body is over max_response_bytes={self.limit} bytes "
+                "(after decompression); raise the connection extra `max_response_bytes` if this is "
+                "expected",
+                vendor=self.vendor,
+            )
+        self.complete = False
+        del self._buf[self.limit :]
+        return False
+
+    @property
+    def body(self) -> bytes:
+        return bytes(self._buf)
 
 
 @dataclass
@@ -252,24 +403,42 @@ class ApiClient:
         allowed_hosts: Iterable[str] = (),
         sleep: Callable[[float], None] = time.sleep,
         pool_size: int = 10,
+        rate_account: str = "",
+        rate_storage: Storage | None = None,
     ) -> None:
         self.settings = settings
         self.vendor = vendor
         self._auth = auth
         self._error_codes = dict(error_codes or {})
         self._classify = classify
-        self._secrets = [s for s in secrets if s and len(s) >= 4]
+        self._secrets: set[str] = set()
+        self._sent: collections.deque[str] = collections.deque(maxlen=256)  # per-request JWTs
+        self._secrets_lock = threading.Lock()
+        for value in secrets:
+            self.remember_credential(value)
         self._base = urlsplit(settings.base_url)
         self.allowed_hosts = {self._base.netloc.lower(), *(h.lower() for h in allowed_hosts)}
         self._sleep = sleep
         self._pool_size = pool_size
-        # A little under the limit: a vendor counting strictly ("30 in any 60 s") never sees a burst
-        # caused by scheduling jitter.
-        self.limiter = RateLimiter(settings.rate_limit * (1 - RATE_HEADROOM)) if settings.rate_limit else None
+        # ``rate_account`` identifies the vendor account (hashed before it reaches the storage): every
+        # client of that account using the same storage draws from one budget. The storage is checked
+        # here, before any request.
+        self.limiter = (
+            RateBudget(
+                settings.rate_limit,
+                vendor=vendor,
+                account=rate_account,
+                storage=rate_storage or open_storage(settings.rate_limit_storage),
+            )
+            if settings.rate_limit
+            else None
+        )
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
         self.requests_sent = 0
         self.retries = 0
+        #: Paths of the calls made (first page of each), in order: the run's input datasets (lineage.py).
+        self.endpoints: dict[str, None] = {}
 
     # -- plumbing -------------------------------------------------------------------------------
     @property
@@ -277,13 +446,14 @@ class ApiClient:
         with self._session_lock:
             if self._session is None:
                 session = requests.Session()
-                adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self._pool_size, max_retries=0)
+                adapter = _WatchedAdapter(pool_connections=2, pool_maxsize=self._pool_size, max_retries=0)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
                 session.headers["User-Agent"] = USER_AGENT
                 session.headers["Accept"] = "application/json"
-                session.auth = self._auth
-                session.trust_env = True
+                session.auth = _RecordingAuth(self._auth, self.remember_credential) if self._auth else None
+                # A loopback host is never reached through a proxy (HTTP_PROXY would get the key).
+                session.trust_env = not self.loopback
                 self._session = session
             return self._session
 
@@ -292,10 +462,50 @@ class ApiClient:
             self._session.close()
             self._session = None
 
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self._base.hostname or "")
+
+    def remember_credential(self, value: str | None) -> None:
+        """Scrub ``value`` (a value sent as a credential) from every message from now on.
+
+        Also its token without the auth scheme (``Basic``/``Bearer``), a JWT's signature, and the
+        forms it takes inside JSON or a URL, so that an echo in any of them is caught too.
+        """
+        if not value or len(value) < 4:
+            return
+        value = str(value)
+        forms = {value, value.rpartition(" ")[2]}
+        token = value.rpartition(" ")[2]
+        if token.count(".") == 2:
+            forms.add(token.rpartition(".")[2])
+        forms |= {json.dumps(f)[1:-1] for f in list(forms)} | {quote(f, safe="") for f in list(forms)}
+        forms = {f for f in forms if len(f) >= 4}
+        with self._secrets_lock:
+            if token.startswith("eyJ") and token.count(".") == 2:
+                self._sent.extend(forms)  # a fresh JWT per request: only the recent ones are kept
+            else:
+                self._secrets |= forms
+
     def scrub(self, text: str) -> str:
-        for secret in self._secrets:
+        with self._secrets_lock:
+            secrets = sorted({*self._secrets, *self._sent}, key=len, reverse=True)
+        for secret in secrets:
             text = text.replace(secret, "***")
         return text
+
+    def scrub_value(self, value: Any) -> Any:
+        """``value`` (vendor error details: any JSON) with every credential scrubbed inside it."""
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        scrubbed = self.scrub(text)
+        if isinstance(value, str) or scrubbed == text:
+            return scrubbed if isinstance(value, str) else value
+        try:
+            return json.loads(scrubbed)
+        except ValueError:
+            return scrubbed
 
     def resolve(self, url: str) -> str:
         """An absolute URL on the connection's host for a path, or for a vendor link.
@@ -314,17 +524,24 @@ class ApiClient:
         if parts.scheme or parts.netloc:
             if parts.netloc.lower() not in self.allowed_hosts:
                 raise PaginationError(
-                    f"Refusing to follow a link to {parts.netloc!r}: only the connection's host "
-                    f"{self._base.netloc!r} receives credentials.",
+                    f"Refusing to follow a link to {parts.netloc.rpartition('@')[2]!r}: only the "
+                    f"connection's host {self._base.netloc!r} receives credentials.",
                     vendor=self.vendor,
                 )
             url = parts.path + (f"?{parts.query}" if parts.query else "")
         base = self.settings.base_url.rstrip("/") + "/"
-        return urljoin(base, url.lstrip("/"))
+        # "./" keeps a path whose first segment has a colon ("api.nexmo.com:", "a:b") a path: bare,
+        # urljoin would take it for a URL of its own scheme.
+        resolved = urljoin(base, "./" + url.lstrip("/"))
+        if urlsplit(resolved).netloc != self._base.netloc:
+            raise PaginationError(f"The vendor sent an unusable link {url[:200]!r}.", vendor=self.vendor)
+        return resolved
 
     # -- requests -------------------------------------------------------------------------------
-    def request(self, req: PageRequest) -> ApiResponse:
+    def request(self, req: PageRequest, *, next_page: bool = False) -> ApiResponse:
         """Send one request with rate limiting and retries; return the parsed response or raise."""
+        if not next_page:  # next links may point elsewhere (Vonage's /v2/): a call is its first path
+            self.endpoints.setdefault(urlsplit(req.url).path, None)
         s = self.settings
         retrying = Retrying(
             retry=retry_if_exception_type(RetryableError),
@@ -339,53 +556,95 @@ class ApiClient:
             sleep=self._sleep,
             reraise=True,
         )
-        return retrying(self._attempt, req)
+        # max_retry_time is a deadline for the whole call: the last attempt is cut short to meet it.
+        deadline = time.monotonic() + s.max_retry_time
+        return retrying(self._attempt, req, deadline)
 
     def _log_retry(self, state: RetryCallState) -> None:
         self.retries += 1
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
+        # The backoff only: the rate budget's own wait, if any, is logged when it happens.
         log.warning(
-            "%s: attempt %d failed (%s); retrying in %.1fs", self.vendor, state.attempt_number, exc, wait
+            "%s: attempt %d failed (%s); retrying after a %.1f s backoff",
+            self.vendor,
+            state.attempt_number,
+            exc,
+            wait,
         )
 
-    def _attempt(self, req: PageRequest) -> ApiResponse:
+    def _attempt(self, req: PageRequest, deadline: float | None = None) -> ApiResponse:
         if self.limiter is not None:
             self.limiter.acquire()
         url = self.resolve(req.url)
+        what = f"{req.method} {urlsplit(url).path}"
+        s = self.settings
+        budget = s.timeout if deadline is None else max(0.001, min(s.timeout, deadline - time.monotonic()))
         self.requests_sent += 1
-        try:
-            resp = self.session.request(
-                req.method,
-                url,
-                params=list(req.params) or None,
-                json=req.json,
-                timeout=(min(self.settings.connect_timeout, self.settings.timeout), self.settings.timeout),
-                verify=self.settings.verify,
-                allow_redirects=False,
-            )
-            body = resp.content
-        except requests.Timeout as exc:
-            raise TransportError(
-                f"{req.method} {urlsplit(url).path} timed out: {type(exc).__name__}", vendor=self.vendor
-            ) from None
-        except requests.exceptions.ContentDecodingError:
-            raise MalformedResponseError(
-                f"{req.method} {urlsplit(url).path}: the body does not decode as its Content-Encoding says",
-                vendor=self.vendor,
-            ) from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise TransportError(
-                f"{req.method} {urlsplit(url).path} failed: {self.scrub(_short(exc))}", vendor=self.vendor
-            ) from None
-        return self.to_response(req, resp, body)
+        with _AttemptWatch(budget) as watch:
+            try:
+                resp = self.session.request(
+                    req.method,
+                    url,
+                    params=list(req.params) or None,
+                    json=req.json,
+                    timeout=(min(s.connect_timeout, budget), budget),
+                    verify=s.verify,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                try:
+                    limit = BodyLimit(resp.status_code, s.max_response_bytes, what, self.vendor)
+                    for chunk in resp.iter_content(_CHUNK):
+                        if not limit.add(chunk):
+                            break
+                finally:
+                    resp.close()
+            except WaAnalyticsError:
+                raise
+            except Exception as exc:
+                error = self._transport_error(what, exc, watch)
+                if error is None:
+                    raise
+                raise error from None
+            if watch.expired:  # a body without a length just ends when the watch shuts the socket
+                raise self._timed_out(what, watch, TimeoutError())
+        return self.to_response(req, resp, limit.body, complete=limit.complete)
 
-    def to_response(self, req: PageRequest, resp: Any, body: bytes) -> ApiResponse:
+    def _timed_out(self, what: str, watch: _AttemptWatch, exc: Exception) -> TransportError:
+        whole = " (the whole attempt, headers and body)" if watch.expired else ""
+        return TransportError(
+            f"{what} timed out after {watch.seconds:g} s{whole}: {type(exc).__name__}", vendor=self.vendor
+        )
+
+    def _transport_error(self, what: str, exc: Exception, watch: _AttemptWatch) -> WaAnalyticsError | None:
+        if watch.expired or isinstance(exc, requests.Timeout):
+            return self._timed_out(what, watch, exc)
+        if isinstance(exc, requests.exceptions.ContentDecodingError):
+            return MalformedResponseError(
+                f"{what}: the body does not decode as its Content-Encoding says", vendor=self.vendor
+            )
+        if isinstance(exc, requests.exceptions.InvalidHeader):
+            # requests' message quotes the header value: a credential. Checked credentials never
+            # get here; this is the last guard.
+            return InvalidParameterError(
+                f"{what}: a request header value holds whitespace or a line break (check the "
+                "connection's credentials for a trailing newline)",
+                vendor=self.vendor,
+            )
+        if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+            return TransportError(f"{what} failed: {_short(self.scrub(str(exc)), exc)}", vendor=self.vendor)
+        return None
+
+    def to_response(self, req: PageRequest, resp: Any, body: bytes, complete: bool = True) -> ApiResponse:
         """Parse a response, or raise its typed error.
 
         ``resp`` needs ``status_code``, ``headers``, ``url`` and ``reason``, so an async transport
-        (the triggerer's) maps responses exactly as this client does.
+        (the triggerer's) maps responses exactly as this client does. ``complete`` is False for an
+        error body cut at :data:`MAX_ERROR_BODY_BYTES`.
         """
+        if 300 <= resp.status_code < 400:
+            raise self._redirect(req, resp)
         if not req.expect_body and 200 <= resp.status_code < 300 and not body.strip():
             return ApiResponse(resp.status_code, str(resp.url), body, None, resp.headers)
         data: Any = None
@@ -399,25 +658,45 @@ class ApiClient:
                 kind = resp.headers.get("Content-Type", "unknown content type")
                 raise MalformedResponseError(
                     f"{req.method} {urlsplit(resp.url).path} answered {resp.status_code} with a body that is "
-                    f"not valid JSON ({kind}, {len(body)} bytes: {self.scrub(_snippet(body))!r})",
+                    f"not valid JSON ({kind}, {len(body)} bytes: {_snippet(self.scrub(_text(body)))!r})",
                     vendor=self.vendor,
                     status=resp.status_code,
                 )
             return ApiResponse(resp.status_code, resp.url, body, data, resp.headers)
-        raise self._error(req, resp, data, body)
+        raise self._error(req, resp, data, body, complete)
 
-    def _error(self, req: PageRequest, resp: Any, data: Any, body: bytes) -> WaAnalyticsError:
+    def _redirect(self, req: PageRequest, resp: Any) -> RedirectError:
+        # Never followed: the next host would get the credentials. Shown without userinfo or query.
+        target = urlsplit(str(resp.headers.get("Location") or ""))
+        shown = f"{target.scheme}://{target.hostname}{target.path}" if target.hostname else target.path
+        return RedirectError(
+            self.scrub(
+                f"{req.method} {urlsplit(str(resp.url)).path} answered {resp.status_code}, a redirect to "
+                f"{shown or 'nowhere'!r}; redirects are not followed (the credentials stay with the "
+                "connection's host). If the vendor moved, set the connection `host` to the new base URL."
+            ),
+            vendor=self.vendor,
+            status=resp.status_code,
+        )
+
+    def _error(
+        self, req: PageRequest, resp: Any, data: Any, body: bytes, complete: bool = True
+    ) -> WaAnalyticsError:
         status = resp.status_code
         code, message, details = extract_error(data)
+        details = self.scrub_value(details)
+        code = self.scrub(code) if code is not None else None
         cls = self._classify(status, code, message, details) if self._classify else None
         if cls is None and code is not None:
             cls = self._error_codes.get(code)
         if cls is None:
             cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else WaAnalyticsError)
+        # Scrubbed before it is cut: a credential straddling the cut would leak its first part.
+        cut = "" if complete else f", over {len(body)} bytes: not read further"
         if data is None and status >= 500:
-            message = f"non-JSON error page ({_snippet(body)!r})"
+            message = f"non-JSON error page ({_snippet(self.scrub(_text(body)))!r}{cut})"
         elif data is None:
-            message = f"non-JSON error body ({_snippet(body)!r})"
+            message = f"non-JSON error body ({_snippet(self.scrub(_text(body)))!r}{cut})"
         text = message or resp.reason or "error"
         if details not in (None, "", {}, []):
             text = f"{text}: {details if isinstance(details, str) else json.dumps(details, default=str)}"
@@ -443,7 +722,7 @@ class ApiClient:
                     vendor=self.vendor,
                 )
             seen.add(key)
-            page = self.request(req)
+            page = self.request(req, next_page=req is not first)
             yield page
             req = paginator.next_request(page, req) if paginator is not None else None
 
@@ -480,13 +759,37 @@ def ordered_parallel(fn: Callable[[T], R], items: Iterable[T], max_workers: int)
 _END = object()
 
 
-def _snippet(body: bytes, limit: int = 120) -> str:
-    text = body[:limit].decode("utf-8", "replace")
-    return " ".join(text.split()) + ("..." if len(body) > limit else "")
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", "replace")
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
+def _snippet(text: str, limit: int = 120) -> str:
+    """The start of an (already scrubbed) body for a message."""
+    return " ".join(text[:limit].split()) + ("..." if len(text) > limit else "")
+
+
+def _short(text: str, exc: BaseException) -> str:
+    """An (already scrubbed) exception text, cut for a message."""
+    text = text or type(exc).__name__
     if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(exc, requests.exceptions.SSLError):
         return "TLS certificate verification failed: " + text[:300]
     return text[:400]
+
+
+class _RecordingAuth(requests.auth.AuthBase):
+    """Wraps a hook's auth: every header value it sets is a credential the client must scrub."""
+
+    def __init__(self, auth: requests.auth.AuthBase, remember: Callable[[str], None]) -> None:
+        self.auth = auth
+        self.remember = remember
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        before = dict(r.headers)
+        r = self.auth(r)
+        for name, value in r.headers.items():
+            if before.get(name) != value:
+                self.remember(value if isinstance(value, str) else value.decode("latin-1"))
+        return r
+
+    def __repr__(self) -> str:
+        return repr(self.auth)

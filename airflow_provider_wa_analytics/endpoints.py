@@ -90,7 +90,12 @@ def identifier(pattern: str, example: str) -> Checker:
 
 
 def id_list(
-    pattern: str, example: str, *, required: bool = False, upper: bool = False, kinds: tuple[type, ...] = (str, int)
+    pattern: str,
+    example: str,
+    *,
+    required: bool = False,
+    upper: bool = False,
+    kinds: tuple[type, ...] = (str, int),
 ) -> Checker:
     """Distinct ids in the given order (a duplicate would fetch and write the same rows twice)."""
     compiled = re.compile(pattern)
@@ -134,7 +139,7 @@ def choices(allowed: Sequence[str]) -> Checker:
         out: list[str] = []
         for i, item in enumerate(as_list(value, param)):
             text = _text(item, upper=True)
-            if text not in allowed:
+            if text is None or text not in allowed:
                 raise InvalidParameterError(
                     f"`{param}[{i}]` must be one of {', '.join(allowed)}, got {item!r}."
                 )
@@ -236,7 +241,11 @@ class Epochs:
     def of(self, start: Any, end: Any) -> Window:
         """The window of explicit epoch fields, checked as the vendor documents them."""
         for name, value in zip(self.fields, (start, end), strict=True):
-            if isinstance(value, bool) or not isinstance(value, int) or not 1_000_000_000 <= value <= 9_999_999_999:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 1_000_000_000 <= value <= 9_999_999_999
+            ):
                 raise InvalidParameterError(f"`{name}` must be a 10-digit unix timestamp, got {value!r}.")
         if end <= start:
             raise InvalidParameterError(
@@ -401,10 +410,13 @@ class Endpoint:
         unknown = sorted(set(arguments) - set(self.param_names))
         if unknown:
             raise InvalidParameterError(
-                f"{self.id}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(self.param_names)}."
+                f"{self.id}: unknown parameter(s) {', '.join(unknown)}; "
+                f"allowed: {', '.join(self.param_names)}."
             )
         values = {
-            p.name: None if p.connection and arguments.get(p.name) is None else p.check(arguments.get(p.name), p.name)
+            p.name: None
+            if p.connection and arguments.get(p.name) is None
+            else p.check(arguments.get(p.name), p.name)
             for p in self.params
         }
         return Query(self, MappingProxyType(values))
@@ -512,7 +524,8 @@ def check_retention(first_day: dt.date, retention_days: int, today: dt.date, ven
     earliest = today - dt.timedelta(days=retention_days)
     if first_day < earliest:
         raise InvalidParameterError(
-            f"`start` {first_day} is outside {vendor}'s {retention_days}-day retention: the earliest day it "
-            f"keeps analytics for is {earliest} (today {today} UTC minus {retention_days} days). Pick a later "
-            "`start`, or raise the connection extra `retention_days` if the vendor keeps more for your account."
+            f"`start` {first_day} is outside {vendor}'s {retention_days}-day retention: the earliest day "
+            f"it keeps analytics for is {earliest} (today {today} UTC minus {retention_days} days). Pick a "
+            "later `start`, or raise the connection extra `retention_days` if the vendor keeps more for "
+            "your account."
         )

@@ -116,6 +116,11 @@ class TransportError(RetryableError):
     """The request did not complete: connection refused or reset, or a timeout."""
 
 
+class RedirectError(PermanentError):
+    """The vendor answered a redirect (3xx). It is never followed: the credentials stay with the
+    connection's host, and a moved API needs the connection's ``host`` changed."""
+
+
 class PaginationError(PermanentError):
     """A vendor cursor repeated, or a next link pointed at another host than the connection's."""
 

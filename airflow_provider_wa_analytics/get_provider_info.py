@@ -17,6 +17,11 @@ _CLIENT_FIELDS: dict[str, Any] = {
         "description": "Retries of a request after a 429, a 5xx, a connection error or a malformed body.",
         "schema": {"type": ["integer", "null"], "minimum": 0},
     },
+    "max_retry_time": {
+        "label": "Max retry time (seconds)",
+        "description": "The most seconds spent retrying one request (default 600).",
+        "schema": {"type": ["number", "null"], "minimum": 0},
+    },
     "rate_limit": {
         "label": "Rate limit (requests per second)",
         "description": "Client-side limit per connection; 0.5 means 30 per minute. Default: the vendor's.",
@@ -84,7 +89,8 @@ def get_provider_info() -> dict[str, Any]:
                 "Insider One Web Push",
                 hidden=["schema", "port", "extra"],
                 relabeling={
-                    "login": "Partner ID",
+                    # Test proves the token only: the API answers a wrong partner ID as an unknown campaign.
+                    "login": "Partner ID (not checked by Test: a wrong one passes)",
                     "password": "API token (Bearer)",
                     "host": "Base URL (optional)",
                 },
@@ -130,8 +136,15 @@ def get_provider_info() -> dict[str, Any]:
                 extra_fields={
                     "pod": {
                         "label": "Pod",
-                        "description": "Kaleyra pod of the account: in, sg, eu or na.",
-                        "schema": {"type": ["string", "null"], "enum": ["in", "sg", "eu", "na", None]},
+                        "description": "Kaleyra pod of the account: in, sg, eu or na (default in).",
+                        # A declared default: without one the Airflow 3 form shows the text "null".
+                        "schema": {"type": "string", "enum": ["in", "sg", "eu", "na"], "default": "in"},
+                    },
+                    "waba_id": {
+                        "label": "WABA ID (for Test)",
+                        "description": "A WhatsApp Business Account the Test button asks about; without it, "
+                        "Test checks the SID and API key only.",
+                        "schema": {"type": ["string", "null"]},
                     },
                     "lookback_days": {
                         "label": "Lookback (days)",

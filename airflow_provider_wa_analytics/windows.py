@@ -22,15 +22,26 @@ UTC = pendulum.UTC
 DAY = dt.timedelta(days=1)
 
 
+def default_timezone() -> Any:
+    """Airflow's ``[core] default_timezone``: where a naive datetime is taken, as Airflow does."""
+    from airflow import settings
+
+    return getattr(settings, "TIMEZONE", None) or UTC
+
+
 def to_datetime(value: Any, param: str) -> pendulum.DateTime:
-    """Parse a datetime, a date, an ISO-8601 string or epoch seconds into an aware UTC DateTime."""
+    """Parse a datetime, a date, an ISO-8601 string or epoch seconds into an aware UTC DateTime.
+
+    A naive datetime (object or string without an offset) is in Airflow's default timezone, as in
+    Airflow itself; a date (``2025-03-01``) names a UTC day, as the vendors' date parameters do.
+    """
     if isinstance(value, bool) or value is None or value == "":
         raise InvalidParameterError(
             f"`{param}` must be a datetime, an ISO-8601 string or epoch seconds, got {value!r}."
         )
     try:
         if isinstance(value, dt.datetime):
-            parsed = pendulum.instance(value, tz=UTC)
+            parsed = pendulum.instance(value, tz=default_timezone())
         elif isinstance(value, dt.date):
             parsed = pendulum.datetime(value.year, value.month, value.day, tz=UTC)
         elif isinstance(value, (int, float)) or (isinstance(value, str) and _is_number(value)):
@@ -39,7 +50,8 @@ def to_datetime(value: Any, param: str) -> pendulum.DateTime:
                 raise ValueError("not finite")
             parsed = pendulum.from_timestamp(seconds, tz=UTC)
         elif isinstance(value, str):
-            parsed_any = pendulum.parse(value.strip(), tz=UTC)
+            text = value.strip()
+            parsed_any = pendulum.parse(text, tz=UTC if _is_date(text) else default_timezone())
             if not isinstance(parsed_any, dt.datetime):
                 if isinstance(parsed_any, dt.date):
                     parsed_any = pendulum.datetime(parsed_any.year, parsed_any.month, parsed_any.day, tz=UTC)
@@ -53,6 +65,14 @@ def to_datetime(value: Any, param: str) -> pendulum.DateTime:
             f"`{param}` must be a datetime, an ISO-8601 string or epoch seconds, got {value!r} ({exc})."
         ) from None
     return parsed.in_timezone(UTC)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_number(text: str) -> bool:

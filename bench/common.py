@@ -148,8 +148,10 @@ class RemoteSandbox:
     def configure(self, vendor: str, **options: Any) -> None:
         self._control("POST", "config", {"vendors": {vendor: options}})
 
-    def set_rate_limit(self, vendor: str, limit: float | None, per: float = 1.0) -> None:
-        value = None if limit is None else {"limit": limit, "per": per}
+    def set_rate_limit(
+        self, vendor: str, limit: float | None, per: float = 1.0, *, strict: bool = False
+    ) -> None:
+        value = None if limit is None else {"limit": limit, "per": per, "strict": strict}
         self._control("POST", "config", {"rate_limits": {vendor: value}})
 
     def set_latency(self, seconds: float) -> None:

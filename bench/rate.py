@@ -64,4 +64,7 @@ def measure(sandbox: RemoteSandbox, case: EndpointCase, n: int) -> Row:
 
 
 def run(bench: Bench) -> list[Row]:
-    return [measure(bench.sandbox, case, 20 if bench.quick else 60) for case in rate_cases()]
+    from bench import shared_budget
+
+    rows = [measure(bench.sandbox, case, 20 if bench.quick else 60) for case in rate_cases()]
+    return [*rows, shared_budget.measure(bench)]

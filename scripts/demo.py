@@ -3,16 +3,20 @@
 Starts the vendor sandbox, moto's S3 server and the GCS emulator on 127.0.0.1, points the DAGs'
 connections at them through ``AIRFLOW_CONN_*`` variables, runs each example DAG with
 ``airflow dags test`` on a fresh metadata DB, then lists what landed and checks the totals against the
-sandbox's own figures. Exits non-zero when a DAG fails or a total disagrees.
+sandbox's own figures. Exits non-zero when a DAG fails or a total disagrees. The summary goes to
+stdout; the servers' logs to ``.demo/servers.log`` and each DAG's to ``.demo/<dag_id>.log``. SIGINT
+(Ctrl-C) or SIGTERM, once, stops the servers and the running ``airflow`` child with its children.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,8 +32,6 @@ sys.path.insert(0, str(ROOT))
 import pendulum  # noqa: E402
 
 from airflow_provider_wa_analytics.testing import Sandbox  # noqa: E402
-from airflow_provider_wa_analytics.testing.kaleyra import KALEYRA_WABA_ID  # noqa: E402
-from airflow_provider_wa_analytics.testing.vonage import VONAGE_WABA_ID  # noqa: E402
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
 
@@ -202,76 +204,140 @@ DAGS = [
 ]
 
 
+class Stop(Exception):
+    """SIGTERM (or SIGINT) arrived: unwind through every ``finally`` so nothing is left running."""
+
+
+def _stop(signum: int, _frame: Any) -> None:
+    raise Stop(signal.Signals(signum).name)
+
+
+def _run_logged(command: list[str], env: dict[str, str], log_path: Path) -> int:
+    """Run one child in its own process group, killed with its children if the demo stops early."""
+    with log_path.open("w") as log:
+        child = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        print(f"  running as pid {child.pid}", flush=True)
+        try:
+            return child.wait()
+        finally:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.pid, signal.SIGKILL)
+                    child.wait()
+
+
+def _servers_log(demo_dir: Path) -> Any:
+    """Send the servers' output (the GCS emulator's access log, moto, warnings) to .demo/servers.log.
+
+    The summary goes to stdout alone; stderr, at file-descriptor level too, goes to the log.
+    """
+    log = (demo_dir / "servers.log").open("a", buffering=1)
+    os.dup2(log.fileno(), 2)
+    sys.stderr = log
+    handler = logging.StreamHandler(log)
+    # Their own handler, not the root's: importing Airflow (for reading results back) configures the
+    # root logger to print to stdout.
+    for name in ("gcp_storage_emulator", "werkzeug", "moto", "botocore", "urllib3"):
+        logger = logging.getLogger(name)
+        logger.handlers, logger.propagate = [handler], False
+    return log
+
+
 def main() -> int:
     demo_dir = Path(os.environ.get("WA_DEMO_DIR") or tempfile.mkdtemp(prefix="wa-analytics-demo-"))
     airflow_home = demo_dir / "airflow-home"
     airflow_home.mkdir(parents=True, exist_ok=True)
-    s3_server, s3_url = _s3_server()
-    gcs_server, gcs_url = _gcs_server()
-    os.environ["STORAGE_EMULATOR_HOST"] = gcs_url  # for reading the results back
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop)
+    _servers_log(demo_dir)
     failures: list[str] = []
-    # Insights propagate after one probe instead of minutes, so the deferred sensor returns at once.
-    with Sandbox(vendor_options={"vonage_whatsapp": {"propagation_requests": 1}}) as sandbox:
-        s3 = _s3_client(s3_url)
-        s3.create_bucket(Bucket=BUCKET)
-        env = {
-            **os.environ,
-            **sandbox.connection_env(),
-            "AIRFLOW_HOME": str(airflow_home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS": "False",
-            "AIRFLOW_VAR_WA_ANALYTICS_PREFIX": f"s3://{BUCKET}",
-            "AIRFLOW_VAR_WA_ANALYTICS_GCS_PREFIX": f"gs://{BUCKET}",
-            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(
-                {
-                    "conn_type": "aws",
-                    "login": "testing",
-                    "password": "testing",
-                    "extra": {"endpoint_url": s3_url, "region_name": "us-east-1"},
-                }
-            ),
-            "AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT": json.dumps(
-                {"conn_type": "google_cloud_platform", "extra": {"is_anonymous": True, "project": "demo"}}
-            ),
-            "STORAGE_EMULATOR_HOST": gcs_url,
-            "AIRFLOW_VAR_VONAGE_WABA_ID": VONAGE_WABA_ID,
-            "AIRFLOW_VAR_KALEYRA_WABA_ID": KALEYRA_WABA_ID,
-            "AIRFLOW_VAR_KALEYRA_TEMPLATE_IDS": ",".join(KALEYRA_TEMPLATES),
-            "AIRFLOW_VAR_INSIDER_WEBPUSH_CAMPAIGN_IDS": json.dumps(WEBPUSH_CAMPAIGNS),
-            "AIRFLOW_VAR_VONAGE_TEMPLATE_IDS": ",".join(VONAGE_TEMPLATES),
-            "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
-        }
-        print(f"sandbox {sandbox.url}, S3 {s3_url}, GCS {gcs_url}, AIRFLOW_HOME {airflow_home}")
-        subprocess.run(["airflow", "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-        for dag in DAGS:
-            dag_id, prefix, check = dag.dag_id, dag.prefix, dag.check
-            command = ["airflow", "dags", "test", dag_id, dag.logical_date]
-            if dag.conf:
-                command += ["--conf", json.dumps(dag.conf)]
-            print(f"\n=== {' '.join(command)}")
-            started = time.monotonic()
-            log_path = demo_dir / f"{dag_id}.log"
-            with log_path.open("w") as log:
-                result = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-            print(f"  exit {result.returncode} in {time.monotonic() - started:.1f}s (log: {log_path})")
-            if result.returncode != 0:
-                print(log_path.read_text()[-3000:])
-                failures.append(dag_id)
-                continue
-            objects = _read_gcs(prefix) if dag.gcs else _read_s3(s3, prefix)
-            scheme = "gs" if dag.gcs else "s3"
-            for key, body in sorted(objects.items()):
-                print(f"  {scheme}://{BUCKET}/{key}  {len(_rows(key, body))} rows, {len(body)} bytes")
-            if check:
-                failures += check(sandbox, objects)
-    s3_server.stop()
-    gcs_server.stop()
+    stack = contextlib.ExitStack()
+    try:
+        s3_server, s3_url = _s3_server()
+        stack.callback(s3_server.stop)
+        gcs_server, gcs_url = _gcs_server()
+        stack.callback(gcs_server.stop)
+        os.environ["STORAGE_EMULATOR_HOST"] = gcs_url  # for reading the results back
+        # Insights propagate after one probe instead of minutes, so the deferred sensor returns at once.
+        sandbox = stack.enter_context(
+            Sandbox(vendor_options={"vonage_whatsapp": {"propagation_requests": 1}})
+        )
+        failures = _run_dags(sandbox, demo_dir, airflow_home, s3_url, gcs_url)
+    except Stop as stop:
+        print(f"\nDEMO STOPPED ({stop}): servers and child processes stopped", flush=True)
+        return 130
+    finally:
+        stack.close()
     print(
         "\nDEMO "
         + ("FAILED: " + ", ".join(failures) if failures else "OK: every DAG ran and every total matches")
+        + f"\n(server logs: {demo_dir / 'servers.log'})"
     )
     return 1 if failures else 0
+
+
+def _run_dags(sandbox: Sandbox, demo_dir: Path, airflow_home: Path, s3_url: str, gcs_url: str) -> list[str]:
+    failures: list[str] = []
+    s3 = _s3_client(s3_url)
+    s3.create_bucket(Bucket=BUCKET)
+    ids = sandbox.ids
+    env = {
+        **os.environ,
+        **sandbox.connection_env(),
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS": "False",
+        "AIRFLOW_VAR_WA_ANALYTICS_PREFIX": f"s3://{BUCKET}",
+        "AIRFLOW_VAR_WA_ANALYTICS_GCS_PREFIX": f"gs://{BUCKET}",
+        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "testing",
+                "password": "testing",
+                "extra": {"endpoint_url": s3_url, "region_name": "us-east-1"},
+            }
+        ),
+        "AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT": json.dumps(
+            {"conn_type": "google_cloud_platform", "extra": {"is_anonymous": True, "project": "demo"}}
+        ),
+        "STORAGE_EMULATOR_HOST": gcs_url,
+        "AIRFLOW_VAR_VONAGE_WABA_ID": ids["vonage_waba_id"],
+        "AIRFLOW_VAR_KALEYRA_WABA_ID": ids["kaleyra_waba_id"],
+        "AIRFLOW_VAR_KALEYRA_TEMPLATE_IDS": ",".join(KALEYRA_TEMPLATES),
+        "AIRFLOW_VAR_INSIDER_WEBPUSH_CAMPAIGN_IDS": json.dumps(WEBPUSH_CAMPAIGNS),
+        "AIRFLOW_VAR_VONAGE_TEMPLATE_IDS": ",".join(VONAGE_TEMPLATES),
+        "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
+    }
+    print(f"sandbox {sandbox.url}, S3 {s3_url}, GCS {gcs_url}, AIRFLOW_HOME {airflow_home}", flush=True)
+    if _run_logged(["airflow", "db", "migrate"], env, demo_dir / "airflow-db-migrate.log") != 0:
+        return ["airflow db migrate"]
+    for dag in DAGS:
+        dag_id, prefix, check = dag.dag_id, dag.prefix, dag.check
+        command = ["airflow", "dags", "test", dag_id, dag.logical_date]
+        if dag.conf:
+            command += ["--conf", json.dumps(dag.conf)]
+        print(f"\n=== {' '.join(command)}", flush=True)
+        started = time.monotonic()
+        log_path = demo_dir / f"{dag_id}.log"
+        returncode = _run_logged(command, env, log_path)
+        print(f"  exit {returncode} in {time.monotonic() - started:.1f}s (log: {log_path})")
+        if returncode != 0:
+            print(log_path.read_text()[-3000:])
+            failures.append(dag_id)
+            continue
+        objects = _read_gcs(prefix) if dag.gcs else _read_s3(s3, prefix)
+        scheme = "gs" if dag.gcs else "s3"
+        for key, body in sorted(objects.items()):
+            print(f"  {scheme}://{BUCKET}/{key}  {len(_rows(key, body))} rows, {len(body)} bytes")
+        if check:
+            failures += check(sandbox, objects)
+    return failures
 
 
 if __name__ == "__main__":

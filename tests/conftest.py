@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import importlib.metadata
+import json
 import os
 import shutil
 import tempfile
@@ -21,9 +22,8 @@ from hypothesis import settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO_ROOT / "example_dags"
-# The vendor API documents live beside the repository (../shared), not inside it.
-SHARED_DIR = Path(os.environ.get("WA_ANALYTICS_SHARED_DIR", REPO_ROOT.parent / "shared")).resolve()
-VENDOR_APIS = SHARED_DIR / "vendor-apis"
+# Samples copied from the vendors' public documents, each with its source (tests/fixtures/README.md).
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # This file may be imported twice in one process (by pytest as `conftest`, by a helper as
 # `tests.conftest`); the second import must keep the home that Airflow was configured with.
@@ -58,7 +58,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 def pytest_report_header() -> list[str]:
     return [
         f"apache-airflow {importlib.metadata.version('apache-airflow')}, AIRFLOW_HOME={AIRFLOW_HOME}",
-        f"vendor API documents: {VENDOR_APIS if VENDOR_APIS.is_dir() else 'not found'}",
     ]
 
 
@@ -86,22 +85,10 @@ def airflow_db() -> Iterator[None]:
 
 
 def _write_serialized_dag(dag) -> None:
-    """Store ``dag`` in the metadata DB as the dag processor would (Airflow 3 only).
+    """Store ``dag`` in the metadata DB as the dag processor would (Airflow 3 only)."""
+    from airflow_provider_wa_analytics.testing.dags import serialize_dag
 
-    Airflow 3's ``dag.test()`` refuses a DAG that is not serialized in the DB ("the dag is not
-    serialized"); it writes only the DAGs it finds in the dags folder (example_dags/), so a DAG
-    built inside a test is written first, under the same bundle.
-    """
-    try:
-        from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-    except ImportError:  # Airflow 3.0 / 3.1 kept them in airflow.models.dagbag
-        from airflow.models.dagbag import DagBag, sync_bag_to_db  # type: ignore[no-redef]
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-
-    DagBundlesManager().sync_bundles_to_db()
-    bag = DagBag(collect_dags=False)
-    bag.bag_dag(dag)
-    sync_bag_to_db(bag, "dags-folder", None)
+    serialize_dag(dag)
 
 
 @pytest.fixture
@@ -122,16 +109,13 @@ def run_dag(airflow_db):
 
 
 @pytest.fixture(scope="session")
-def vendor_apis() -> Path:
-    """Directory of the vendor API documents (../shared/vendor-apis).
+def vendor_sample():
+    """``vendor_sample(name)``: a vendor document sample from tests/fixtures/ (sources in its README)."""
 
-    Skipped where the repository was cloned alone; a missing directory in CI is an error.
-    """
-    if not VENDOR_APIS.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"vendor API documents not found at {VENDOR_APIS}")
-        pytest.skip(f"vendor API documents not found at {VENDOR_APIS} (set WA_ANALYTICS_SHARED_DIR)")
-    return VENDOR_APIS
+    def load(name: str):
+        return json.loads((FIXTURES / name).read_text())
+
+    return load
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from airflow_provider_wa_analytics.destinations.naming import COMPRESSIONS, FORM
 from airflow_provider_wa_analytics.destinations.output import (
     DEFAULT_XCOM_MAX_BYTES,
     Output,
-    destination_assets,
+    destination_uris,
 )
 
 __all__ = [
@@ -19,5 +19,5 @@ __all__ = [
     "FORMATS",
     "SCHEMES",
     "Output",
-    "destination_assets",
+    "destination_uris",
 ]

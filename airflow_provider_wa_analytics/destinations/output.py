@@ -3,7 +3,9 @@
 Rows are streamed to temporary files while the vendor is paged; nothing reaches the destination
 until ``commit()``, which uploads every object under a hidden staging name next to its final key,
 then promotes them with server-side copies (``os.replace`` for files), restoring the previous
-objects if a promotion fails, and finally deletes the staging copies.
+objects if a promotion fails, and finally deletes the staging copies. Staging names are unique to
+the attempt (see :mod:`.attempts`), so concurrent attempts never mix, and each attempt first removes
+what dead attempts left next to its objects.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from airflow_provider_wa_analytics.destinations.attempts import abandoned, new_token, temp_folder
 from airflow_provider_wa_analytics.destinations.formats import CONTENT_TYPES, open_writer
 from airflow_provider_wa_analytics.destinations.naming import (
     RAW_TABLE,
@@ -129,7 +132,7 @@ class Output:
 
     def __enter__(self) -> Output:
         plan = self.locations()
-        self._tmpdir = tempfile.TemporaryDirectory(prefix="wa-analytics-")
+        self._tmpdir = temp_folder()
         compress = self.compression == "gzip" and not self.to_xcom
         # XCom keeps jsonl internally whatever the format: the result is parsed back into rows.
         fmt = self.output_format if not self.to_xcom or self.wants_raw else "jsonl"
@@ -211,19 +214,22 @@ class Output:
         if self.to_xcom:
             return self._xcom_result()
         plan = self.locations()
+        token = new_token()
         staged = [
             _Staged(
                 table=name,
                 path=writer.path,
                 rows=writer.rows,
                 final=plan[name],
-                staging=plan[name].hidden_sibling(STAGING_SUFFIX),
-                previous=plan[name].hidden_sibling(PREVIOUS_SUFFIX),
+                staging=plan[name].hidden_sibling(f".{token}{STAGING_SUFFIX}"),
+                previous=plan[name].hidden_sibling(f".{token}{PREVIOUS_SUFFIX}"),
             )
             for name, writer in self._writers.items()
         ]
         started = time.monotonic()
-        self._publish(self._get_store(), staged)
+        store = self._get_store()
+        self._clean_leftovers(store, [item.final for item in staged], token)
+        self._publish(store, staged)
         result = []
         for item in staged:
             size = item.size
@@ -237,8 +243,8 @@ class Output:
         if self.compression == "gzip":
             content_type = "application/gzip"
         several = len(staged) > 1
-        # Every hidden name this publication may use, deleted at the end whatever happens. The names
-        # are fixed per final key, so a run killed half-way leaves leftovers that its rerun removes.
+        # Every hidden name this publication may use, deleted at the end whatever happens; what a
+        # killed attempt leaves is removed by the next one (_clean_leftovers).
         temporary = [item.staging for item in staged] + [item.previous for item in staged if several]
         saved: dict[Location, Location] = {}
         promoted: list[Location] = []
@@ -269,6 +275,19 @@ class Output:
                     [loc.uri for loc in temporary],
                     exc_info=True,
                 )
+
+    @staticmethod
+    def _clean_leftovers(store: Store, finals: list[Location], token: str) -> None:
+        """Delete the staging objects and unfinished uploads that dead attempts left next to ``finals``."""
+        for final in finals:
+            try:
+                dead = [loc for loc, age in store.hidden_siblings(final) if abandoned(loc.key, age, token)]
+                if dead:
+                    log.info("Removing what an earlier, dead attempt left: %s", [loc.uri for loc in dead])
+                    store.delete(dead)
+                store.abort_uploads(final, lambda key, age: abandoned(key, age, token))
+            except Exception:  # a failed clean-up must not fail the run: the next one tries again
+                log.warning("Could not clean up the left-overs next to %s", final.uri, exc_info=True)
 
     @staticmethod
     def _roll_back(store: Store, promoted: list[Location], saved: dict[Location, Location]) -> set[Location]:
@@ -320,14 +339,11 @@ def _too_big_for_xcom(size: int, limit: int) -> DestinationError:
     )
 
 
-def destination_assets(
+def destination_uris(
     destination: str | None, tables: Iterable[str] | Mapping[str, Any], output_format: str
-) -> list[Any]:
-    """The Assets (Datasets on Airflow 2) a static destination produces; [] for templated or XCom."""
+) -> list[str]:
+    """The object URIs a static destination writes (checked, no I/O); [] for templated or XCom."""
     if not destination or is_templated(destination):
         return []
     check_format(output_format, None)
-    plan = plan_locations(destination, table_names(output_format, tables))
-    from airflow.providers.common.compat.sdk import Asset
-
-    return [Asset(loc.uri) for loc in plan.values()]
+    return [loc.uri for loc in plan_locations(destination, table_names(output_format, tables)).values()]

@@ -10,8 +10,9 @@ import contextlib
 import logging
 import os
 import shutil
+import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from airflow_provider_wa_analytics.destinations.naming import Location
@@ -63,6 +64,28 @@ class Store:
         """Delete the objects; missing ones are not an error."""
         raise NotImplementedError
 
+    def hidden_siblings(self, loc: Location) -> Iterator[tuple[Location, float]]:
+        """Every object named ``.{name}.*`` next to ``loc`` (staging left-overs), with its age in s."""
+        raise NotImplementedError
+
+    def abort_uploads(self, loc: Location, abandoned: Any) -> None:
+        """Abort unfinished uploads to ``loc`` and its hidden siblings that ``abandoned(key, age)``
+        says belong to a dead attempt (S3 multipart uploads; nothing elsewhere)."""
+
+
+#: Open flags of a staging file: created here and now (never an existing file), never through a link.
+_EXCLUSIVE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _create_exclusive(path: str) -> Any:
+    try:
+        return os.fdopen(os.open(path, _EXCLUSIVE, 0o666), "wb")
+    except FileExistsError:
+        raise DestinationError(
+            f"Cannot stage file://{path}: something already has that name (staging never overwrites "
+            "or follows a link)."
+        ) from None
+
 
 class LocalStore(Store):
     """``file://``: staging files sit in the destination folder so that ``os.replace`` stays atomic."""
@@ -82,16 +105,23 @@ class LocalStore(Store):
 
     def upload(self, path: str, dst: Location, content_type: str) -> None:
         os.makedirs(os.path.dirname(dst.key), exist_ok=True)
-        with open(path, "rb") as src, open(dst.key, "wb") as out:
+        with open(path, "rb") as src, _create_exclusive(dst.key) as out:
             shutil.copyfileobj(src, out, 1024 * 1024)
             out.flush()
             os.fsync(out.fileno())  # the content is on disk before the rename makes it visible
 
     def exists(self, loc: Location) -> bool:
-        return os.path.isfile(loc.key)
+        return os.path.lexists(loc.key)
 
     def snapshot(self, src: Location, dst: Location) -> None:
-        shutil.copyfile(src.key, dst.key)
+        # A hard link: instant, and the saved version is exactly the file (or link) readers saw.
+        try:
+            os.link(src.key, dst.key, follow_symlinks=False)
+        except FileExistsError:
+            raise DestinationError(f"Cannot save {src.uri}: {dst.uri} already exists.") from None
+        except OSError:  # a file system without hard links
+            with open(src.key, "rb") as f, _create_exclusive(dst.key) as out:
+                shutil.copyfileobj(f, out, 1024 * 1024)
 
     def promote(self, src: Location, dst: Location) -> None:
         os.replace(src.key, dst.key)
@@ -100,6 +130,19 @@ class LocalStore(Store):
         for loc in locations:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(loc.key)
+
+    def hidden_siblings(self, loc: Location) -> Iterator[tuple[Location, float]]:
+        folder, _, name = loc.key.rpartition("/")
+        try:
+            entries = list(os.scandir(folder or "/"))
+        except FileNotFoundError:
+            return
+        now = time.time()
+        for entry in entries:
+            if entry.name.startswith(f".{name}."):
+                with contextlib.suppress(FileNotFoundError):
+                    age = now - entry.stat(follow_symlinks=False).st_mtime
+                    yield Location("file", "", f"{folder}/{entry.name}"), age
 
 
 class S3Store(Store):
@@ -140,10 +183,12 @@ class S3Store(Store):
                 raise _s3_error(err, probe, self.conn_id) from None
 
     def upload(self, path: str, dst: Location, content_type: str) -> None:
-        self.hook.load_file(filename=path, key=dst.key, bucket_name=dst.bucket, replace=True)
+        with self._errors("upload", dst):
+            self.hook.load_file(filename=path, key=dst.key, bucket_name=dst.bucket, replace=True)
 
     def exists(self, loc: Location) -> bool:
-        return self.hook.head_object(loc.key, loc.bucket) is not None
+        with self._errors("check", loc):
+            return self.hook.head_object(loc.key, loc.bucket) is not None
 
     def snapshot(self, src: Location, dst: Location) -> None:
         self._copy(src, dst)
@@ -154,13 +199,14 @@ class S3Store(Store):
     def _copy(self, src: Location, dst: Location) -> None:
         # boto3's managed copy rather than S3Hook.copy_object: CopyObject stops at 5 GB, and
         # copy_object's default ACL "private" is refused by buckets with ACLs disabled.
-        self.hook.get_conn().copy(
-            {"Bucket": src.bucket, "Key": src.key},
-            dst.bucket,
-            dst.key,
-            ExtraArgs=self.hook.extra_args,
-            Config=self.hook.transfer_config,
-        )
+        with self._errors(f"copy {src.uri} to", dst):
+            self.hook.get_conn().copy(
+                {"Bucket": src.bucket, "Key": src.key},
+                dst.bucket,
+                dst.key,
+                ExtraArgs=self.hook.extra_args,
+                Config=self.hook.transfer_config,
+            )
 
     def delete(self, locations: list[Location]) -> None:
         by_bucket: dict[str, list[str]] = defaultdict(list)
@@ -168,6 +214,47 @@ class S3Store(Store):
             by_bucket[loc.bucket].append(loc.key)
         for bucket, keys in by_bucket.items():
             self.hook.delete_objects(bucket, keys)
+
+    def hidden_siblings(self, loc: Location) -> Iterator[tuple[Location, float]]:
+        folder, slash, name = loc.key.rpartition("/")
+        pages = self.hook.get_conn().get_paginator("list_objects_v2")
+        now = time.time()
+        with self._errors("list", loc):
+            for page in pages.paginate(Bucket=loc.bucket, Prefix=f"{folder}{slash}.{name}."):
+                for item in page.get("Contents", []):
+                    age = now - item["LastModified"].timestamp()
+                    yield Location("s3", loc.bucket, item["Key"]), age
+
+    def abort_uploads(self, loc: Location, abandoned: Any) -> None:
+        folder, slash, name = loc.key.rpartition("/")
+        client = self.hook.get_conn()
+        now = time.time()
+        with self._errors("list the unfinished uploads of", loc):
+            hidden = f"{folder}{slash}.{name}."
+            for prefix in (hidden, loc.key):
+                lister = client.get_paginator("list_multipart_uploads")
+                pages = lister.paginate(Bucket=loc.bucket, Prefix=prefix)
+                for upload in (u for page in pages for u in page.get("Uploads", [])):
+                    key, age = upload["Key"], now - upload["Initiated"].timestamp()
+                    if (key == loc.key or key.startswith(hidden)) and abandoned(key, age):
+                        log.info("Aborting an abandoned upload to s3://%s/%s", loc.bucket, key)
+                        client.abort_multipart_upload(Bucket=loc.bucket, Key=key, UploadId=upload["UploadId"])
+
+    @contextlib.contextmanager
+    def _errors(self, action: str, loc: Location) -> Iterator[None]:
+        """S3 errors as DestinationError naming the object, never a raw botocore error."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            yield
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "")
+            typed = _s3_error(err, loc, self.conn_id)
+            if typed is err:
+                typed = DestinationError(f"S3 could not {action} {loc.uri}: {code or err}.")
+            raise typed from None
+        except BotoCoreError as err:
+            raise DestinationError(f"S3 could not {action} {loc.uri}: {err}.") from None
 
 
 def _s3_error(err: Any, probe: Location, conn_id: str) -> Exception:
@@ -240,6 +327,13 @@ class GCSStore(Store):
     def delete(self, locations: list[Location]) -> None:
         for loc in locations:
             self.hook.delete(loc.bucket, loc.key, ignore_error=True)
+
+    def hidden_siblings(self, loc: Location) -> Iterator[tuple[Location, float]]:
+        folder, slash, name = loc.key.rpartition("/")
+        now = time.time()
+        for blob in self.hook.get_conn().bucket(loc.bucket).list_blobs(prefix=f"{folder}{slash}.{name}."):
+            age = now - blob.updated.timestamp() if blob.updated else 0.0
+            yield Location("gs", loc.bucket, blob.name), age
 
 
 def _require_connection(conn_id: str) -> None:

@@ -12,9 +12,16 @@ from typing import Any, ClassVar
 import pendulum
 import requests
 
-from airflow_provider_wa_analytics.client import ApiClient, ApiResponse, ClientSettings, PageRequest
+from airflow_provider_wa_analytics.client import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    ApiClient,
+    ApiResponse,
+    ClientSettings,
+    PageRequest,
+)
 from airflow_provider_wa_analytics.endpoints import Call, Endpoint, Query, whole_number
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError, WaAnalyticsError
+from airflow_provider_wa_analytics.ratelimit import DEFAULT_STORAGE, open_storage
 from airflow_provider_wa_analytics.version_compat import BaseHook
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,16 @@ class HeaderAuth(requests.auth.AuthBase):
 
     def __repr__(self) -> str:  # never show the value
         return f"HeaderAuth({self.header!r}, '***')"
+
+
+def check_credential(value: str, where: str) -> None:
+    """Refuse a credential with leading/trailing whitespace or a control character (a newline from
+    ``echo`` into a secret file, a pasted tab): sent as is, it fails as a raw error quoting the value."""
+    if value != value.strip() or any(not c.isprintable() for c in value):
+        raise InvalidParameterError(
+            f"{where} has leading or trailing whitespace, a line break or another control character "
+            "(often a newline from `echo` into a secret file); remove it. The value is not shown."
+        )
 
 
 class WaAnalyticsHook(BaseHook):
@@ -76,10 +93,13 @@ class WaAnalyticsHook(BaseHook):
         return default
 
     def secret(self, value: str | None, field: str) -> str:
+        """A credential read from the connection, checked; errors name ``field`` and never the value."""
         if not value:
             raise InvalidParameterError(
                 f"Connection {self.conn_id!r} ({self.conn_type}) has no {field}; set it in the connection."
             )
+        name, _, what = field.partition(" ")
+        check_credential(value, f"Connection {self.conn_id!r} ({self.conn_type}): `{name}` {what}".rstrip())
         return value
 
     def base_url(self) -> str:
@@ -100,9 +120,7 @@ class WaAnalyticsHook(BaseHook):
             try:
                 return cast(raw)
             except (TypeError, ValueError):
-                raise InvalidParameterError(
-                    f"extra `{name}` must be a number, got {raw!r}."
-                ) from None
+                raise InvalidParameterError(f"extra `{name}` must be a number, got {raw!r}.") from None
 
         try:
             return self._settings(number)
@@ -118,6 +136,11 @@ class WaAnalyticsHook(BaseHook):
             rate_limit=number("rate_limit", float, self.default_rate_limit),
             backoff_initial=number("backoff_initial", float, 1.0),
             backoff_max=number("backoff_max", float, 60.0),
+            max_response_bytes=number("max_response_bytes", int, DEFAULT_MAX_RESPONSE_BYTES),
+            rate_limit_storage=str(
+                self._client_overrides.get("rate_limit_storage")
+                or self.conn_extra("rate_limit_storage", DEFAULT_STORAGE)
+            ).strip(),
         )
 
     def get_auth(self) -> requests.auth.AuthBase:
@@ -134,10 +157,21 @@ class WaAnalyticsHook(BaseHook):
         conn = self.connection
         return [v for v in (conn.password, self.conn_extra("private_key")) if v]
 
+    def rate_account(self) -> str:
+        """What identifies the vendor account whose rate budget this connection draws from (the API
+        key here; vendors whose account is named by another field override this). Only its hash
+        leaves the process."""
+        return self.connection.password or ""
+
     @cached_property
     def client(self) -> ApiClient:
+        settings = self.client_settings()
+        try:  # checked here, before the first request: an unreachable storage fails the task now
+            storage = open_storage(settings.rate_limit_storage) if settings.rate_limit else None
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"Connection {self.conn_id!r}: {exc.message}") from None
         return ApiClient(
-            self.client_settings(),
+            settings,
             vendor=self.vendor,
             auth=self.get_auth(),
             error_codes=self.error_codes,
@@ -145,6 +179,8 @@ class WaAnalyticsHook(BaseHook):
             secrets=self.credentials(),
             allowed_hosts=self.vendor_hosts,
             pool_size=int(self._client_overrides.get("pool_size", 10)),
+            rate_account=self.rate_account(),
+            rate_storage=storage,
         )
 
     def post(self, path: str, body: Any) -> Any:
@@ -258,7 +294,10 @@ class WaAnalyticsHook(BaseHook):
                 )
             )
             widgets[name] = field_cls(
-                lazy_gettext(spec["label"]), widget=widget(), description=spec.get("description", "")
+                lazy_gettext(spec["label"]),
+                widget=widget(),
+                description=spec.get("description", ""),
+                default=spec["schema"].get("default"),
             )
         return widgets
 
@@ -268,13 +307,18 @@ class WaAnalyticsHook(BaseHook):
         try:
             self.check_connection()
         except WaAnalyticsError as exc:
-            return False, str(exc)
+            return False, self._about_this_connection(str(exc))
         except Exception as exc:
-            return (
-                False,
-                f"{type(exc).__name__}: {self.client.scrub(str(exc)) if 'client' in vars(self) else exc}",
-            )
+            text = self.client.scrub(str(exc)) if "client" in vars(self) else str(exc)
+            return False, f"{type(exc).__name__}: {self._about_this_connection(text)}"
         return True, f"Connection to {self.hook_name} works."
+
+    def _about_this_connection(self, message: str) -> str:
+        # The UI's Test button runs on a copy of the form stored under a random temporary conn id:
+        # naming it would only confuse, so the messages speak of "this connection".
+        name = repr(self.conn_id)
+        message = message.replace(f"Connection {name}", "This connection")
+        return message.replace(f"connection {name}", "this connection")
 
     def check_connection(self) -> None:
         raise NotImplementedError

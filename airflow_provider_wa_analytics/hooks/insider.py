@@ -1,4 +1,4 @@
-"""Insider One (``insider_whatsapp``, ``insider_webpush``): the endpoints, their auth and errors, the hooks."""
+"""Insider One (``insider_whatsapp``, ``insider_webpush``): the endpoints, their auth and errors, hooks."""
 
 from __future__ import annotations
 
@@ -110,8 +110,6 @@ def check_campaign_filter(campaign_filter: Any, param: str = "campaign_filter") 
     return body
 
 
-
-
 OVERALL = Endpoint(
     vendor="insider_whatsapp",
     vendor_name="Insider One",
@@ -151,7 +149,7 @@ TRANSACTIONAL = Endpoint(
     aggregates_window=True,
     default_lookback_days=3,
     summary="lookback 3 days: deliveries, reads and clicks of transactional messages keep arriving for "
-    "days (Insider's \"Delivery Pending\")",
+    'days (Insider\'s "Delivery Pending")',
 )
 CAMPAIGN_METRICS = Endpoint(
     vendor="insider_webpush",

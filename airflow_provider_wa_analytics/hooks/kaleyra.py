@@ -172,13 +172,14 @@ class KaleyraWhatsAppHook(WaAnalyticsHook):
             )
         return pod
 
-    @property
-    def sid(self) -> str:
-        return self.secret(self.connection.login, "login (the account SID)").strip()
+    def rate_account(self) -> str:  # the account SID
+        return self.connection.login or ""
 
     @property
     def sid(self) -> str:
-        return SID(self.secret(self.connection.login, "login (the account SID)").strip(), "login (the account SID)")
+        return SID(
+            self.secret(self.connection.login, "login (the account SID)").strip(), "login (the account SID)"
+        )
 
     def base_url(self) -> str:
         pod = self.pod  # checked even when `host` overrides it: a typo should not wait for a pod change
@@ -217,8 +218,8 @@ class KaleyraWhatsAppHook(WaAnalyticsHook):
         )
         if len(calls) != 1:
             raise InvalidParameterError(
-                f"`start_date`..`end_date` covers more than {MAX_RANGE_DAYS} days; one request covers at most "
-                f"{MAX_RANGE_DAYS} (the operator splits longer windows)."
+                f"`start_date`..`end_date` covers more than {MAX_RANGE_DAYS} days; one request covers at "
+                f"most {MAX_RANGE_DAYS} (the operator splits longer windows)."
             )
         return TEMPLATE_ANALYTICS.first_request(self.complete(query), calls[0])
 

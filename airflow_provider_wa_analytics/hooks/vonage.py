@@ -282,6 +282,9 @@ class VonageWhatsAppHook(WaAnalyticsHook):
     def credentials(self) -> list[str]:
         return [*super().credentials(), *([self.connection.login] if self.connection.login else [])]
 
+    def rate_account(self) -> str:  # the application id (JWT), else the API key (login)
+        return str(self.conn_extra("application_id") or "").strip() or self.connection.login or ""
+
     @contextmanager
     def explained(self, waba_id: str) -> Iterator[None]:
         """Say what the documented 403, 404 and "not enabled" answers mean for this WABA."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import pendulum
 
+from airflow_provider_wa_analytics import lineage
 from airflow_provider_wa_analytics.destinations.naming import check_format
 from airflow_provider_wa_analytics.endpoints import (
     DEFAULT_MAX_CALLS,
@@ -105,7 +106,8 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         super().__init__(**kwargs)
         # Arguments that are never templated are checked here, when the DAG file is parsed.
         self.max_concurrency = whole_number(optional=False)(
-            self.endpoint.default_concurrency if max_concurrency is None else max_concurrency, "max_concurrency"
+            self.endpoint.default_concurrency if max_concurrency is None else max_concurrency,
+            "max_concurrency",
         )
         self.xcom_max_bytes = whole_number(optional=False)(xcom_max_bytes, "xcom_max_bytes")
         self.max_calls = whole_number(optional=False)(max_calls, "max_calls")
@@ -119,13 +121,14 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         check_late_arguments(lookback_days, destination)
         if _fixed(output_format) and (compression is None or _fixed(compression)):
             check_format(output_format, compression)
-        if destination and "{{" not in destination and output_format in OUTPUT_FORMATS:
-            from airflow_provider_wa_analytics.destinations import destination_assets
+        if destination and output_format in OUTPUT_FORMATS:  # a bad static destination fails at parse time
+            from airflow_provider_wa_analytics.destinations import destination_uris
 
-            self.outlets = [
-                *(self.outlets or []),
-                *destination_assets(destination, self.tables, output_format),
-            ]
+            destination_uris(destination, self.tables, output_format)
+        # An alias now, the objects' Assets at run time: a concrete s3:// Asset is costly to parse.
+        self._asset_alias = lineage.destination_alias(destination)
+        if self._asset_alias is not None:
+            self.outlets = [*(self.outlets or []), self._asset_alias]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -241,7 +244,12 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
                 progress.call_done()
             result = output.commit()
         progress.finish(hook.client.retries)
+        self._completed = lineage.record_run(context, self._asset_alias, hook.client, result)
         return result
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the vendor endpoint in, every object written out (with schema, rows, bytes)."""
+        return lineage.operator_lineage(vars(self).get("_completed"), self.tables, self.output_format)
 
     def _responses(
         self, hook: HookT, query: Query, calls: list[Call]

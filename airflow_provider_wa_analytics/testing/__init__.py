@@ -2,11 +2,13 @@
 
 ``with Sandbox() as sandbox:`` serves the documented endpoints on ``sandbox.url`` (127.0.0.1, a free
 port) with deterministic data, rate limits, recorded requests and injectable faults.
-``python -m airflow_provider_wa_analytics.testing serve`` runs the same from a shell.
+``python -m airflow_provider_wa_analytics.testing serve`` runs the same from a shell. ``run_dag(dag)``
+runs a DAG defined in a test file on Airflow 2.11 and 3.x; the pytest plugin adds ``wa_sandbox``.
 """
 
 from __future__ import annotations
 
+from airflow_provider_wa_analytics.testing.dags import run_dag
 from airflow_provider_wa_analytics.testing.insider import (
     INSIDER_WHATSAPP_ALT_SHAPE_KEY,
     INSIDER_WHATSAPP_INACTIVE_KEY,
@@ -30,4 +32,5 @@ __all__ = [
     "InsiderWhatsAppApp",
     "RecordedRequest",
     "Sandbox",
+    "run_dag",
 ]

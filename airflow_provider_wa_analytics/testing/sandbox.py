@@ -157,9 +157,24 @@ class Sandbox:
     def latency(self, seconds: float) -> None:
         self.core.latency = seconds
 
-    def set_rate_limit(self, vendor: str, limit: float | None, per: float = 1.0) -> None:
-        """At most ``limit`` requests per ``per`` seconds per credential (a token bucket); None: no limit."""
-        self.core.set_rate_limit(vendor, limit, per)
+    def set_rate_limit(
+        self, vendor: str, limit: float | None, per: float = 1.0, *, strict: bool = False
+    ) -> None:
+        """At most ``limit`` requests per ``per`` seconds per credential; None: no limit.
+
+        A token bucket by default; ``strict=True`` counts every sliding ``per`` seconds (no burst):
+        ``set_rate_limit(vendor, 1, 2.0, strict=True)`` refuses two requests 1.9 s apart.
+        """
+        self.core.set_rate_limit(vendor, limit, per, strict=strict)
+
+    def arrivals(self, vendor: str | None = None, key_id: str | None = None) -> list[float]:
+        """Arrival times (``time.monotonic()``) of the vendor requests recorded, per API key:
+        ``key_id`` is :func:`~airflow_provider_wa_analytics.testing.server.key_id` of the credential."""
+        return [
+            r.received_at
+            for r in self.requests
+            if (vendor is None or r.vendor == vendor) and (key_id is None or r.key_id == key_id)
+        ]
 
     @property
     def rate_limits(self) -> dict[str, RateLimit | None]:
@@ -243,6 +258,21 @@ class Sandbox:
         app = self.core.app("insider_whatsapp")
         assert isinstance(app, InsiderWhatsAppApp)
         return app
+
+    @property
+    def ids(self) -> dict[str, Any]:
+        """The sandbox's account, template and campaign ids, named after the operator parameters."""
+        from airflow_provider_wa_analytics.testing import kaleyra, vonage, webpush
+
+        return {
+            "vonage_waba_id": vonage.VONAGE_WABA_ID,  # insights start disabled: enable, then wait
+            "vonage_insights_waba_id": vonage.VONAGE_INSIGHTS_WABA_ID,  # insights enabled from the start
+            "vonage_template_ids": [str(458951126288900 + i) for i in range(3)],
+            "kaleyra_waba_id": kaleyra.KALEYRA_WABA_ID,
+            "kaleyra_template_ids": [f"1317{n:012d}" for n in range(3)],
+            "webpush_partner_id": webpush.INSIDER_WEBPUSH_PARTNER_ID,
+            "webpush_campaign_ids": [str(webpush.INSIDER_WEBPUSH_FIRST_CAMPAIGN_ID + i) for i in range(3)],
+        }
 
     def connection(self, vendor: str = "insider_whatsapp", **fields: Any) -> dict[str, Any]:
         """The connection fields that authenticate against this sandbox; ``fields`` override them."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import math
 import re
@@ -19,7 +20,8 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -180,6 +182,7 @@ class RecordedRequest:
     fault: Fault | None = None  # the injected fault that hit this request, if any
     endpoint: str | None = None  # the route's name, e.g. "overall"
     received_at: float = 0.0  # time.monotonic() on arrival, to look at the spacing of requests
+    key_id: str | None = None  # key_id() of the credential, once authenticated: arrivals per API key
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -194,6 +197,7 @@ class RecordedRequest:
             "fault": self.fault.value if self.fault else None,
             "endpoint": self.endpoint,
             "received_at": self.received_at,
+            "key_id": self.key_id,
         }
 
 
@@ -249,37 +253,50 @@ class InjectedFault:
 
 
 class RateLimiter:
-    """Token buckets per (vendor, identity): capacity ``limit``, refilled at ``limit / per`` per second.
+    """Rate limits per (vendor, identity), each ``limit`` requests per ``per`` seconds.
 
-    A client pacing evenly at the limit always finds a token; a burst beyond the bucket does not.
+    By default a token bucket (capacity ``limit``, refilled at ``limit / per`` per second): a client
+    pacing evenly at the limit always finds a token; a burst beyond the bucket does not. A *strict*
+    limit counts like the strictest vendor: at most ``limit`` arrivals in any ``per`` seconds (a
+    sliding log, no burst beyond it), so "1 per 2 s" refuses two requests 1.9 s apart.
     """
 
     def __init__(self, limits: Mapping[str, RateLimit | None], clock: Callable[[], float] = time.monotonic):
         self._limits: dict[str, RateLimit | None] = dict(limits)
+        self._strict: set[str] = set()
         self._buckets: dict[tuple[str, str], list[float]] = {}
+        self._logs: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
         self._clock = clock
 
-    def set_limit(self, vendor: str, limit: float | None, per: float = 1.0) -> None:
+    def set_limit(self, vendor: str, limit: float | None, per: float = 1.0, *, strict: bool = False) -> None:
         if limit is not None and (limit <= 0 or per <= 0):
             raise ValueError("limit and per must be > 0 (limit=None removes the limit)")
         with self._lock:
             self._limits[vendor] = None if limit is None else (float(limit), float(per))
-            for key in [k for k in self._buckets if k[0] == vendor]:
-                del self._buckets[key]
+            (self._strict.add if strict and limit is not None else self._strict.discard)(vendor)
+            for state in (self._buckets, self._logs):
+                for key in [k for k in state if k[0] == vendor]:
+                    del state[key]
 
     def limits(self) -> dict[str, RateLimit | None]:
         with self._lock:
             return dict(self._limits)
 
+    def is_strict(self, vendor: str) -> bool:
+        with self._lock:
+            return vendor in self._strict
+
     def take(self, vendor: str, identity: str) -> float:
-        """0.0 when a token was taken, else the seconds until one will be available."""
+        """0.0 when the request is admitted, else the seconds until one would be."""
         with self._lock:
             limit = self._limits.get(vendor)
             if limit is None:
                 return 0.0
-            capacity, rate = max(limit[0], 1.0), limit[0] / limit[1]
             now = self._clock()
+            if vendor in self._strict:
+                return self._take_strict((vendor, identity), int(limit[0]) or 1, limit[1], now)
+            capacity, rate = max(limit[0], 1.0), limit[0] / limit[1]
             bucket = self._buckets.setdefault((vendor, identity), [capacity, now])
             bucket[0] = min(capacity, bucket[0] + (now - bucket[1]) * rate)
             bucket[1] = now
@@ -288,9 +305,35 @@ class RateLimiter:
                 return 0.0
             return (1.0 - bucket[0]) / rate
 
+    def _take_strict(self, key: tuple[str, str], limit: int, per: float, now: float) -> float:
+        arrivals = self._logs.setdefault(key, deque())
+        while arrivals and arrivals[0] <= now - per:
+            arrivals.popleft()
+        if len(arrivals) < limit:
+            arrivals.append(now)
+            return 0.0
+        return arrivals[0] + per - now
+
     def reset(self) -> None:
         with self._lock:
             self._buckets.clear()
+            self._logs.clear()
+
+
+def key_id(identity: str) -> str:
+    """A short, stable name for the credential a request authenticated with (never the credential)."""
+    return hashlib.sha256(identity.encode()).hexdigest()[:12]
+
+
+def peak_in_window(times: Iterable[float], window: float) -> int:
+    """The most of ``times`` (seconds) that fall in any half-open interval ``[t, t + window)``."""
+    ordered = sorted(times)
+    peak = first = 0
+    for last, at in enumerate(ordered):
+        while ordered[first] <= at - window:
+            first += 1
+        peak = max(peak, last - first + 1)
+    return peak
 
 
 def parse_rate_limit(text: str) -> RateLimit | None:
@@ -362,9 +405,11 @@ class SandboxCore:
         except KeyError:
             raise KeyError(f"unknown vendor {vendor!r}; the sandbox serves {sorted(self.apps)}") from None
 
-    def set_rate_limit(self, vendor: str, limit: float | None, per: float = 1.0) -> None:
+    def set_rate_limit(
+        self, vendor: str, limit: float | None, per: float = 1.0, *, strict: bool = False
+    ) -> None:
         self.app(vendor)
-        self.limiter.set_limit(vendor, limit, per)
+        self.limiter.set_limit(vendor, limit, per, strict=strict)
 
     def inject(
         self,
@@ -480,18 +525,21 @@ class SandboxCore:
         if fault is not None and fault.kind is not Fault.TRUNCATED:
             outcome = self._fault_outcome(fault, app)
         else:
-            outcome = error or self._serve(app, route, request)
+            outcome = error or self._serve(app, route, request, record)
             if fault is not None:
                 outcome.body = outcome.body[: len(outcome.body) // 2]
         record.status = outcome.status if isinstance(outcome, Response) else None
         return outcome
 
-    def _serve(self, app: VendorApp | None, route: Route | None, request: Request) -> Response:
+    def _serve(
+        self, app: VendorApp | None, route: Route | None, request: Request, record: RecordedRequest
+    ) -> Response:
         assert app is not None and route is not None
         identity = app.authenticate(request)
         if isinstance(identity, Response):
             return identity
         request.identity = identity
+        record.key_id = key_id(identity)
         wait = self.limiter.take(app.vendor, identity)
         if wait > 0:
             return self._rate_limited(app, max(1, math.ceil(wait)))
@@ -578,12 +626,15 @@ class SandboxCore:
         return json_response(404, {"message": f"no control endpoint {method} {CONTROL_PREFIX}/{action}"})
 
     def config(self) -> dict[str, Any]:
+        def shown(vendor: str, limit: RateLimit | None) -> dict[str, Any] | None:
+            if limit is None:
+                return None
+            strict = {"strict": True} if self.limiter.is_strict(vendor) else {}
+            return {"limit": limit[0], "per": limit[1], **strict}
+
         return {
             "latency": self.latency,
-            "rate_limits": {
-                vendor: None if limit is None else {"limit": limit[0], "per": limit[1]}
-                for vendor, limit in self.limiter.limits().items()
-            },
+            "rate_limits": {vendor: shown(vendor, limit) for vendor, limit in self.limiter.limits().items()},
             "vendors": {vendor: app.options() for vendor, app in self.apps.items()},
             "as_of": self.as_of.isoformat() if self.as_of else None,
         }
@@ -601,17 +652,19 @@ class SandboxCore:
     def configure(self, changes: Mapping[str, Any]) -> None:
         """Apply ``{"latency": s, "rate_limits": {vendor: limit}, "vendors": {vendor: options}}``.
 
-        A limit is ``{"limit": n, "per": s}``, ``"n/s"`` or null (no limit).
+        A limit is ``{"limit": n, "per": s, "strict": false}``, ``"n/s"`` or null (no limit).
         """
         unknown = set(changes) - {"latency", "rate_limits", "vendors", "as_of"}
         if unknown:
             raise ValueError(f"unknown config fields {sorted(unknown)}")
         for vendor, limit in (changes.get("rate_limits") or {}).items():
+            strict = False
             if isinstance(limit, str):
                 limit = parse_rate_limit(limit)
             elif isinstance(limit, Mapping):
+                strict = bool(limit.get("strict", False))
                 limit = (limit["limit"], limit.get("per", 1.0))
-            self.set_rate_limit(vendor, *(limit or (None,)))
+            self.set_rate_limit(vendor, *(limit or (None,)), strict=strict)
         for vendor, options in (changes.get("vendors") or {}).items():
             self.app(vendor).configure(**options)
         if "latency" in changes:

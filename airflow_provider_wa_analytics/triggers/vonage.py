@@ -16,7 +16,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_wa_analytics import exceptions
-from airflow_provider_wa_analytics.client import USER_AGENT
+from airflow_provider_wa_analytics.client import USER_AGENT, BodyLimit
 from airflow_provider_wa_analytics.exceptions import (
     InsightsNotEnabledError,
     RetryableError,
@@ -113,7 +113,10 @@ class VonageInsightsTrigger(BaseTrigger):
             return
         timeout = httpx.Timeout(client.settings.timeout, connect=client.settings.connect_timeout)
         async with httpx.AsyncClient(
-            timeout=timeout, follow_redirects=False, verify=client.settings.verify
+            timeout=timeout,
+            follow_redirects=False,
+            verify=client.settings.verify,
+            trust_env=not client.loopback,  # as the sync client: no proxy for a loopback host
         ) as http:
             while True:
                 try:
@@ -133,9 +136,12 @@ class VonageInsightsTrigger(BaseTrigger):
         import httpx
 
         client = hook.client
+        client.remember_credential(authorization)  # a JWT is new per request: scrub this one too
         url = client.resolve(probe.url)
-        try:
-            resp = await http.request(
+        what = f"{probe.method} {probe.url}"
+
+        async def fetch() -> tuple[Any, BodyLimit]:
+            async with http.stream(
                 probe.method,
                 url,
                 params=list(probe.params),
@@ -144,14 +150,21 @@ class VonageInsightsTrigger(BaseTrigger):
                     "Accept": "application/json",
                     "User-Agent": f"{USER_AGENT} (triggerer; httpx/{httpx.__version__})",
                 },
-            )
-        except httpx.HTTPError as exc:
-            raise TransportError(
-                f"{probe.method} {probe.url} failed: {type(exc).__name__}", vendor="vonage"
-            ) from None
+            ) as resp:
+                limit = BodyLimit(resp.status_code, client.settings.max_response_bytes, what, "vonage")
+                async for chunk in resp.aiter_bytes():
+                    if not limit.add(chunk):
+                        break
+                return resp, limit
+
+        try:
+            # `timeout` bounds the whole probe, headers and body, as in the synchronous client.
+            resp, limit = await asyncio.wait_for(fetch(), client.settings.timeout)
+        except (TimeoutError, httpx.HTTPError) as exc:
+            raise TransportError(f"{what} failed: {type(exc).__name__}", vendor="vonage") from None
         # The same mapping as the synchronous client (status, RFC 7807 body, scrubbing).
         answer = SimpleNamespace(
             status_code=resp.status_code, headers=resp.headers, url=str(resp.url), reason=resp.reason_phrase
         )
         with hook.explained(self.waba_id):
-            client.to_response(probe, answer, resp.content)
+            client.to_response(probe, answer, limit.body, complete=limit.complete)

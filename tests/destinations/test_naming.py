@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_wa_analytics.destinations import destination_assets
+from airflow_provider_wa_analytics.destinations import destination_uris
 from airflow_provider_wa_analytics.destinations.naming import object_uri, parse_location, plan_locations
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
 
@@ -61,29 +61,26 @@ def test_scheme_error_does_not_echo_the_rest_of_the_uri():
     assert "hunter2" not in str(err.value)
 
 
-def test_assets_of_a_static_destination():
-    assets = destination_assets("s3://bkt/wa/overall.jsonl", {"daily": [], "campaigns": []}, "jsonl")
-    assert [a.uri for a in assets] == [
+def test_uris_of_a_static_destination():
+    assert destination_uris("s3://bkt/wa/overall.jsonl", {"daily": [], "campaigns": []}, "jsonl") == [
         "s3://bkt/wa/overall_daily.jsonl",
         "s3://bkt/wa/overall_campaigns.jsonl",
     ]
-    (raw,) = destination_assets("gs://bkt/wa/{table}.json", {"daily": []}, "json")
-    assert raw.uri == "gs://bkt/wa/raw.json"
-    (local,) = destination_assets("file:///data/wa/out.csv", ["daily"], "csv")
-    assert local.uri == "file:///data/wa/out.csv"
+    assert destination_uris("gs://bkt/wa/{table}.json", {"daily": []}, "json") == ["gs://bkt/wa/raw.json"]
+    assert destination_uris("file:///data/wa/out.csv", ["daily"], "csv") == ["file:///data/wa/out.csv"]
 
 
-def test_no_assets_for_templated_or_xcom_destinations():
-    assert destination_assets("s3://bkt/wa/{{ ds }}.jsonl", {"daily": []}, "jsonl") == []
-    assert destination_assets("s3://bkt/{% if true %}x{% endif %}.jsonl", ["daily"], "jsonl") == []
-    assert destination_assets(None, {"daily": []}, "jsonl") == []
+def test_no_uris_for_templated_or_xcom_destinations():
+    assert destination_uris("s3://bkt/wa/{{ ds }}.jsonl", {"daily": []}, "jsonl") == []
+    assert destination_uris("s3://bkt/{% if true %}x{% endif %}.jsonl", ["daily"], "jsonl") == []
+    assert destination_uris(None, {"daily": []}, "jsonl") == []
 
 
-def test_assets_check_a_static_destination_at_parse_time():
+def test_uris_check_a_static_destination_at_parse_time():
     with pytest.raises(InvalidParameterError, match="`destination`"):
-        destination_assets("ftp://host/x.jsonl", {"daily": []}, "jsonl")
+        destination_uris("ftp://host/x.jsonl", {"daily": []}, "jsonl")
     with pytest.raises(InvalidParameterError, match="`output_format`"):
-        destination_assets("s3://bkt/x.xml", {"daily": []}, "xml")
+        destination_uris("s3://bkt/x.xml", {"daily": []}, "xml")
 
 
 def test_file_uris_from_path_as_uri_are_decoded(tmp_path):

@@ -105,7 +105,9 @@ def test_default_rate_limit_is_the_documented_30_per_minute(monkeypatch):
     conn = {"conn_type": VENDOR, "login": "1", "password": "t0ken-value"}
     monkeypatch.setenv("AIRFLOW_CONN_INSIDER_WEBPUSH_DEFAULT", json.dumps(conn))
     assert InsiderWebPushHook().client.settings.rate_limit == 0.5
-    assert InsiderWebPushHook().client.limiter.rate == pytest.approx(0.5 * (1 - RATE_HEADROOM))
+    budget = InsiderWebPushHook().client.limiter
+    assert (budget.requests, budget.seconds) == (1, 2)  # 30 per minute: 1 per 2 s, no burst
+    assert budget.local.rate == pytest.approx(0.5 * (1 - RATE_HEADROOM))
     monkeypatch.setenv(
         "AIRFLOW_CONN_INSIDER_WEBPUSH_DEFAULT", json.dumps({**conn, "extra": {"rate_limit": 2}})
     )

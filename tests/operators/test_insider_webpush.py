@@ -201,13 +201,16 @@ def test_two_hundred_campaigns_proceed_at_the_limit_without_429s(sandbox, monkey
     elapsed = time.monotonic() - started
     assert len(out["overview"]) == 200
     assert [r.status for r in sandbox.requests] == [200] * 200  # no 429, no retry
-    # Paced at the limit (the first request goes at once): a storm would cost >= 1 s per 429.
-    assert 1.99 <= elapsed < 4
+    # Paced at the limit: 199 gaps of at least 1/98 s. No upper bound here: on a loaded machine any
+    # figure is noise; the bench measures utilization.
+    assert elapsed >= 199 / 100
 
 
 def test_without_the_client_limit_the_same_run_meets_429s(sandbox, monkeypatch):
-    # The control of the test above: the sandbox's limit is real.
-    sandbox.set_rate_limit(VENDOR, 30, 0.3)
+    # The control of the test above: the sandbox's limit is real. A strict 1 per minute refuses the
+    # second request however slowly a loaded machine sends it (a token bucket refilling in
+    # milliseconds did not, once).
+    sandbox.set_rate_limit(VENDOR, 1, 60, strict=True)
     extra = {"rate_limit": 100000, "max_retries": 0}
     monkeypatch.setenv(CONN, sandbox.connection_json(VENDOR, extra=extra))
     with pytest.raises(Exception, match="Request limit exceeded"):
@@ -219,9 +222,8 @@ def test_the_expected_duration_is_logged_before_the_first_request(sandbox, monke
     op = operator(campaign_ids=sandbox.app(VENDOR).campaign_ids[:200])
     with caplog.at_level(logging.INFO):
         planned(op, WEEK)
-    assert (
-        "200 call(s) at 30 requests/minute (connection extra `rate_limit`): about 6 min 38 s"
-        in logged(caplog, capfd)
+    assert "200 call(s) at 30 requests/minute (connection extra `rate_limit`): about 6 min 38 s" in logged(
+        caplog, capfd
     )
     assert sandbox.requests == []
 

@@ -121,7 +121,10 @@ def test_a_longer_lookback_splits_into_ranges_of_at_most_90_days(monkeypatch):
         ({"template_ids": []}, "`template_ids` is required"),
         ({"granularity": "HOURLY"}, "`granularity` must be one of DAILY"),
         ({"product_type": "SMS"}, "`product_type` must be one of CLOUD_API"),
-        ({"metric_types": ["OPENED"]}, r"`metric_types\[0\]` must be one of SENT, DELIVERED, READ, CLICKED, REPLIED"),
+        (
+            {"metric_types": ["OPENED"]},
+            r"`metric_types\[0\]` must be one of SENT, DELIVERED, READ, CLICKED, REPLIED",
+        ),
         ({"limit": -1}, "`limit` must be a whole number >= 1"),
         ({"templates_per_request": 0}, "`templates_per_request` must be a whole number >= 1"),
         ({"waba_id": None}, "`waba_id` must be the numeric WhatsApp Business Account id"),

@@ -98,9 +98,7 @@ def test_twenty_five_templates_are_three_batches_over_one_range(vonage_conn):
     window = Window(utc(2025, 9, 11), utc(2025, 11, 30))  # 80 days
     calls = planned(templates_op(), window)
     assert [c.params["template_ids"] for c in calls] == [TEMPLATES[0:10], TEMPLATES[10:20], TEMPLATES[20:25]]
-    assert {(c.params["start"], c.params["end"]) for c in calls} == {
-        ("2025-09-11", "2025-11-29")
-    }
+    assert {(c.params["start"], c.params["end"]) for c in calls} == {("2025-09-11", "2025-11-29")}
     assert calls[0].label == "2025-09-11..2025-11-29 template_ids 1-10 of 25" and calls[0].window == window
 
 
@@ -133,9 +131,7 @@ def test_consecutive_hourly_runs_ask_for_each_day_once(vonage_conn):
     hours = [Window(utc(2025, 11, 1, h), utc(2025, 11, 1, h + 1)) for h in range(23)]
     hours.append(Window(utc(2025, 11, 1, 23), utc(2025, 11, 2)))
     calls = [c for w in hours for c in planned(op, w)]
-    assert [(c.params["start"], c.params["end"]) for c in calls] == [
-        ("2025-11-01", "2025-11-01")
-    ]
+    assert [(c.params["start"], c.params["end"]) for c in calls] == [("2025-11-01", "2025-11-01")]
 
 
 # -- real runs against the sandbox ---------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from airflow_provider_wa_analytics.testing import Sandbox
 from tests.reliability.cases import FAST_EXTRAS, MINIMAL_CONTEXT, EndpointCase, destination, snapshot
+from tests.reliability.hostile_server import HostileServer, started
 from tests.reliability.support import TALLY, Reference, tables_of
 
 
@@ -26,12 +27,20 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         "fuzz_examples": f"fuzzing: {t['fuzz_examples']} responses, {t['fuzz_parsed']} parsed, "
         f"{t['fuzz_malformed']} MalformedResponseError, no other exception",
         "transport": f"transport security: {t['transport']} cases",
+        "concurrent_attempts": f"concurrent and killed attempts: {t['concurrent_attempts']} cases, every "
+        "published object whole and from one attempt, no left-over",
     }
     shown = [line for key, line in lines.items() if t[key]]
     if shown:
         terminalreporter.write_sep("-", "reliability suite")
         for line in shown:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def hostile() -> Iterator[HostileServer]:
+    """The hostile server for the session (its mode is set by each test)."""
+    yield from started()
 
 
 @pytest.fixture(scope="session")

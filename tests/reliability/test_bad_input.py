@@ -77,6 +77,27 @@ def hook_call(
     return action
 
 
+def with_fields(case_id: str, **fields: Any) -> Callable[[Any, Callable[..., str]], Any]:
+    """Execute the registry case on a connection whose fields (password, login, host) are replaced;
+    ``{url}`` in a value is the sandbox's address without its scheme."""
+    case = CASES_BY_ID[case_id]
+
+    def action(sandbox: Any, connect: Callable[..., str]) -> Any:
+        where = sandbox.url.partition("://")[2]
+        values = {k: v.replace("{url}", where) for k, v in fields.items()}
+        conn_id = connect(case.vendor, _fields=values)
+        return case.build(**{case.operator.conn_id_param: conn_id}).execute(MINIMAL_CONTEXT)
+
+    return action
+
+
+#: A distinctive value that a message must never echo (a credential, or a password in the host).
+HIDDEN = "Hidden-Secret-789"
+HOSTS = {
+    "userinfo": f"http://user:{HIDDEN}@{{url}}",
+    "backslash": f"http://vm:{HIDDEN}\\@{{url}}",
+    "space": f"http://{{url}}/ {HIDDEN}",
+}
 DAY = dt.date.fromisoformat(days_ago(3))
 EVERY_OPERATOR = [case.id for case in CASES]
 FORMATS = ("json", "jsonl", "csv")
@@ -107,6 +128,38 @@ BAD: list[Bad] = [
     *(
         Bad(f"{c}-start-not-a-date", run_case(c, start="next tuesday"), "start", ("ISO",))
         for c in EVERY_OPERATOR
+    ),
+    # -- credentials and host as read from the connection (hostile world) -----------------------
+    *(
+        Bad(f"{c}-password-{kind}", with_fields(c, password=value), "password", ("whitespace",))
+        for c in EVERY_OPERATOR
+        for kind, value in (("newline", f"{HIDDEN}\n"), ("space", f" {HIDDEN}"))
+    ),
+    *(
+        Bad(f"{c}-host-{kind}", with_fields(c, host=host), "host", ("user:password@",))
+        for c in EVERY_OPERATOR
+        for kind, host in HOSTS.items()
+    ),
+    Bad(
+        "vonage.messaging-login",
+        with_fields("vonage.messaging", login=f"{HIDDEN}\r\n"),
+        "login",
+        ("line break",),
+    ),
+    Bad(
+        "kaleyra.template-login",
+        with_fields("kaleyra.template", login=f"\t{HIDDEN}"),
+        "login",
+        ("whitespace",),
+    ),
+    *(
+        Bad(
+            f"{c}-max-response-bytes", with_extras(c, max_response_bytes=value), "max_response_bytes", (want,)
+        )
+        for c, value, want in (
+            ("vonage.template", 0, "positive"),
+            ("insider_webpush.campaign_metrics", "big", "number"),
+        )
     ),
     # -- Insider WhatsApp ----------------------------------------------------------------------
     Bad(
@@ -236,7 +289,10 @@ BAD: list[Bad] = [
         "messaging-concurrency", run_case("vonage.messaging", max_concurrency=0), "max_concurrency", (">= 1",)
     ),
     Bad(
-        "messaging-lookback", run_case("vonage.messaging", start=days_ago(120)), "start", ("90-day retention",)
+        "messaging-lookback",
+        run_case("vonage.messaging", start=days_ago(120)),
+        "start",
+        ("90-day retention",),
     ),
     Bad(
         "template-ids-empty", run_case("vonage.template", template_ids=[]), "template_ids", ("at least one",)
@@ -328,7 +384,9 @@ BAD: list[Bad] = [
         "template_ids",
         ("at least one",),
     ),
-    Bad("kaleyra-lookback", run_case("kaleyra.template", start=days_ago(100)), "start", ("90-day retention",)),
+    Bad(
+        "kaleyra-lookback", run_case("kaleyra.template", start=days_ago(100)), "start", ("90-day retention",)
+    ),
     Bad("kaleyra-pod", with_extras("kaleyra.template", pod="us"), "pod", ("in, sg, eu", "na")),
     Bad(
         "hook-kaleyra-product-type",
@@ -366,8 +424,8 @@ BAD: list[Bad] = [
 def connect(sandbox, monkeypatch):
     sandbox.reset()
 
-    def connect(vendor: str, **extras: Any) -> str:
-        conn = sandbox.connection(vendor)
+    def connect(vendor: str, _fields: dict[str, Any] | None = None, **extras: Any) -> str:
+        conn = {**sandbox.connection(vendor), **(_fields or {})}
         conn["extra"] = {**(conn.get("extra") or {}), **FAST_EXTRAS, **extras}
         conn_id = f"bad_input_{vendor}"
         import json
@@ -383,6 +441,7 @@ def test_bad_input_fails_before_any_request_naming_the_parameter(sandbox, connec
     with pytest.raises(InvalidParameterError) as caught:
         bad.action(sandbox, connect)
     message = str(caught.value)
+    assert HIDDEN not in repr(caught.value) and HIDDEN not in message, message
     assert f"`{bad.param}`" in message, message
     for allowed in bad.allowed:
         assert allowed in message, message

@@ -18,12 +18,14 @@ import pytest
 from airflow_provider_wa_analytics.exceptions import (
     MalformedResponseError,
     RateLimitedError,
+    RedirectError,
     ServerError,
     TransportError,
     WaAnalyticsError,
 )
 from airflow_provider_wa_analytics.testing import Fault
 from tests.reliability.cases import CASES, CASES_BY_ID, FAST_EXTRAS, MINIMAL_CONTEXT, destination, snapshot
+from tests.reliability.hostile_server import Mode
 from tests.reliability.support import TALLY, tables_of
 
 #: The fault kinds of the matrix and the typed error each ends in once retries are exhausted.
@@ -203,3 +205,74 @@ def test_the_matrix_covers_every_case_and_fault():
         "vonage_whatsapp",
         "kaleyra_whatsapp",
     }
+
+
+# -- a hostile server: unbounded, slow, compressed-bomb and redirecting answers, every operator ----
+HOSTILE: dict[Mode, tuple[type[WaAnalyticsError], str, bool]] = {
+    # mode: (error, text in its message, retried)
+    Mode.ENDLESS_CHUNKED: (MalformedResponseError, "max_response_bytes", True),
+    Mode.HUGE_BODY: (MalformedResponseError, "max_response_bytes", True),
+    Mode.GZIP_BOMB: (MalformedResponseError, "after decompression", True),
+    Mode.GZIP_BOMB_ERROR: (WaAnalyticsError, "not read further", False),
+    Mode.SLOW_BODY: (TransportError, "whole attempt", True),
+    Mode.SLOW_HEADERS: (TransportError, "whole attempt", True),
+    Mode.REDIRECT: (RedirectError, "redirects are not followed", False),
+}
+HOSTILE_TIMEOUT = 0.5  # the slow modes send a byte every 0.2 s: only a whole-attempt bound stops them
+HOSTILE_MAX_BYTES = 2 * 1024 * 1024
+
+
+@pytest.mark.parametrize("mode", HOSTILE, ids=str)
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_a_hostile_answer_fails_typed_bounded_and_writes_nothing(
+    sandbox, hostile, case, mode, tmp_path, monkeypatch
+):
+    TALLY["fault_cases"] += 1
+    error, text, retried = HOSTILE[mode]
+    slow = mode in (Mode.SLOW_BODY, Mode.SLOW_HEADERS)
+    extras = {**FAST_EXTRAS, "max_retries": 1, "max_response_bytes": HOSTILE_MAX_BYTES}
+    conn = case.connection(sandbox, **{**extras, **({"timeout": HOSTILE_TIMEOUT} if slow else {})})
+    monkeypatch.setenv(*case.connection_env(sandbox, {**conn, "host": hostile.url}).popitem())
+    hostile.use(mode)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "previous.jsonl").write_bytes(b"a previous run\n")
+    started = time.monotonic()
+
+    with pytest.raises(error) as caught:
+        case.build(destination=destination(out)).execute(MINIMAL_CONTEXT)
+
+    elapsed = time.monotonic() - started
+    assert text in str(caught.value)
+    assert len(hostile.received) == (2 if retried else 1)
+    assert snapshot(out) == {"previous.jsonl": b"a previous run\n"}
+    if slow:  # two attempts of 0.5 s; a per-read timeout alone would wait ~150 s per attempt
+        assert elapsed < 20, elapsed
+    if mode is Mode.REDIRECT:
+        assert "attacker.example" in str(caught.value) and "user:" not in str(caught.value)
+    TALLY["failed_cleanly"] += 1
+
+
+def test_a_gzip_bomb_under_the_default_cap_stays_bounded_in_memory(sandbox, hostile, monkeypatch):
+    """4 GiB inflated from 4 MiB: read up to the default 256 MiB, then refused; memory stays near it."""
+    import tracemalloc
+
+    from airflow_provider_wa_analytics.client import DEFAULT_MAX_RESPONSE_BYTES
+    from airflow_provider_wa_analytics.hooks.insider import InsiderWhatsAppHook
+
+    case = CASES_BY_ID["insider_whatsapp.overall"]
+    conn = case.connection(sandbox, max_retries=0, timeout=60)
+    monkeypatch.setenv(*case.connection_env(sandbox, {**conn, "host": hostile.url}).popitem())
+    hostile.use(Mode.GZIP_BOMB)
+    hook = InsiderWhatsAppHook(case.conn_id)
+    tracemalloc.start()
+    try:
+        with pytest.raises(MalformedResponseError, match="max_response_bytes=268435456"):
+            hook.overall_statistics(1735689600, 1735776000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * DEFAULT_MAX_RESPONSE_BYTES, peak
+    print(
+        f"gzip bomb (4 GiB inflated): refused at the 256 MiB cap, peak traced memory {peak / 2**20:.0f} MiB"
+    )

@@ -169,3 +169,34 @@ def test_a_self_signed_certificate_is_refused(monkeypatch, self_signed_server, c
     assert "CERTIFICATE_VERIFY_FAILED" in repr(caught.value.__context__)
     assert _Handler.seen == []
     TALLY["transport"] += 1
+
+
+# -- proxies are never used for a loopback host (issue 12, item 11) -------------------------------
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_a_proxy_in_the_environment_is_not_used_for_loopback(sandbox, hostile, monkeypatch, case, tmp_path):
+    """With HTTP(S)_PROXY pointing at a recording server, the sandbox (loopback) is reached directly:
+    the proxy never sees a request, so never the key."""
+    from tests.reliability.cases import FAST_EXTRAS, destination
+    from tests.reliability.hostile_server import Mode
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, hostile.url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    hostile.use(Mode.ECHO)
+    case.prepare(sandbox)
+    monkeypatch.setenv(*case.connection_env(sandbox, **FAST_EXTRAS).popitem())
+    case.build(destination=destination(tmp_path)).execute(MINIMAL_CONTEXT)
+    assert sandbox.requests and hostile.received == []
+    TALLY["transport"] += 1
+
+
+@pytest.mark.parametrize("conn_type", HOOKS)
+def test_a_host_that_url_parsers_read_differently_is_refused(monkeypatch, sandbox, conn_type):
+    """``http://vm:P\\@127.0.0.1:port`` is loopback to one parser and host ``vm`` to urllib3."""
+    port = sandbox.url.rpartition(":")[2]
+    hook = HOOKS[conn_type](set_connection(monkeypatch, conn_type, f"http://vm:9{port}\\@127.0.0.1:{port}"))
+    with pytest.raises(InvalidParameterError, match="`host`") as caught:
+        hook.client  # noqa: B018
+    assert "vm:9" not in str(caught.value)
+    TALLY["transport"] += 1

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
-import re
 
 import pytest
 
@@ -28,12 +26,9 @@ BASE = {
 
 
 @pytest.fixture(scope="module")
-def doc_sample(vendor_apis):
-    """The 200 sample of the vendor document, read from the document itself."""
-    text = (vendor_apis / "insider-webpush-campaign-metrics.txt").read_text()
-    match = re.search(r"200 OK\n(\{.*?\n\})You can refer", text, re.S)
-    assert match, "the 200 sample moved in the vendor document"
-    return json.loads(match.group(1))
+def doc_sample(vendor_sample):
+    """The 200 sample of the vendor document."""
+    return vendor_sample("insider_webpush_campaign_metrics_200.json")
 
 
 def tables_of(data):

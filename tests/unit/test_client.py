@@ -99,6 +99,12 @@ def test_unusable_or_foreign_links_are_pagination_errors(link):
         _client().resolve(link)
 
 
+@pytest.mark.parametrize("path", ["/api.nexmo.com:", "/a:b", "/v1/x:1?z=2"])
+def test_a_path_with_a_colon_stays_on_the_connections_host(path):
+    # Found by Hypothesis (test_fuzz_parsers[links]): urljoin took "api.nexmo.com:" for a scheme.
+    assert _client().resolve(path) == "http://127.0.0.1:1/" + path.lstrip("/")
+
+
 def test_retry_after_is_never_infinite():
     assert retry_after_seconds("inf") is None
     assert retry_after_seconds("nan") is None

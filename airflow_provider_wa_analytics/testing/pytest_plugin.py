@@ -1,0 +1,36 @@
+"""The pytest plugin (entry point ``pytest11``): the ``wa_sandbox`` fixture for users' DAG tests.
+
+``wa_sandbox`` is the vendor sandbox started once for the test session, with ``AIRFLOW_CONN_*`` set
+for the four default connection ids while it runs. It is the :class:`Sandbox` itself: ``url``,
+``ids``, ``inject``, ``set_rate_limit``, ``configure``, ``requests``, ``reset`` and the rest.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from airflow_provider_wa_analytics.testing.sandbox import Sandbox
+
+
+@pytest.fixture(scope="session")
+def wa_sandbox() -> Iterator[Sandbox]:
+    """The vendor sandbox for the session, with the default connections pointing at it.
+
+    Vonage insights propagate after one probe (instead of the default two), so an enable-and-wait
+    DAG finishes at once. Faults and rate limits set by one test are cleared by ``reset()``.
+    """
+    with Sandbox(vendor_options={"vonage_whatsapp": {"propagation_requests": 1}}) as sandbox:
+        env = sandbox.connection_env()
+        saved = {name: os.environ.get(name) for name in env}
+        os.environ.update(env)
+        try:
+            yield sandbox
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
