@@ -215,14 +215,17 @@ def _stop(signum: int, _frame: Any) -> None:
 def _run_logged(command: list[str], env: dict[str, str], log_path: Path) -> int:
     """Run one child in its own process group, killed with its children if the demo stops early."""
     with log_path.open("w") as log:
-        child = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        print(f"  running as pid {child.pid}", flush=True)
+        child: subprocess.Popen[bytes] | None = None
+        # The line saying the child runs is printed inside the try: a signal arriving right after it
+        # (the demo's test sends one as soon as it reads it) still stops the child.
         try:
+            child = subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            print(f"  running as pid {child.pid}", flush=True)
             return child.wait()
         finally:
-            if child.poll() is None:
+            if child is not None and child.poll() is None:
                 os.killpg(child.pid, signal.SIGTERM)
                 try:
                     child.wait(timeout=10)
