@@ -249,7 +249,8 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage: the vendor endpoint in, every object written out (with schema, rows, bytes)."""
-        return lineage.operator_lineage(vars(self).get("_completed"), self.tables, self.output_format)
+        typed = {name: table.columns for name, table in self.endpoint.schemas.items()}
+        return lineage.operator_lineage(vars(self).get("_completed"), typed or self.tables, self.output_format)
 
     def _responses(
         self, hook: HookT, query: Query, calls: list[Call]

@@ -158,7 +158,7 @@ def test_complete_event_names_the_endpoint_and_every_object_written(lineage_run,
     (source,) = event["inputs"]
     assert source["namespace"] == lineage_run.sandbox_url.rstrip("/")
     operator = lineage_run.operators[task_id]
-    assert source["name"].startswith("/v") and source["name"].endswith("/" + operator.endpoint)
+    assert source["name"].startswith("/v") and source["name"].endswith("/" + operator.endpoint.name)
     outputs = {(o["namespace"], o["name"]): o for o in event["outputs"]}
     assert len(outputs) == len(written) == len(event["outputs"])
     tables = operator.tables
@@ -174,6 +174,8 @@ def test_complete_event_names_the_endpoint_and_every_object_written(lineage_run,
         else:
             fields = output["facets"]["schema"]["fields"]
             assert [f["name"] for f in fields] == list(tables[item["table"]])
+            typed = operator.endpoint.schemas[item["table"]].columns  # types from the table definitions
+            assert [f["type"] for f in fields] == [column.type for column in typed]
 
 
 def test_each_task_emits_start_and_complete(lineage_run):

@@ -129,6 +129,41 @@ BAD: list[Bad] = [
         Bad(f"{c}-start-not-a-date", run_case(c, start="next tuesday"), "start", ("ISO",))
         for c in EVERY_OPERATOR
     ),
+    # -- far-future windows, oversized plans, arguments checked when the DAG is parsed ----------
+    *(
+        Bad(f"{c}-far-future", run_case(c, end="2100-01-01"), "end", ("future",))
+        for c in EVERY_OPERATOR
+    ),
+    *(
+        Bad(f"{c}-end-9999", run_case(c, end="9999-12-31"), "end", ("future",))
+        for c in EVERY_OPERATOR
+    ),
+    *(  # every case whose sandbox run plans more than one call (Vonage messaging/pricing: one range)
+        Bad(f"{c}-max-calls", run_case(c, max_calls=1), "max_calls", ("requests",))
+        for c in EVERY_OPERATOR
+        if c not in ("vonage.messaging", "vonage.pricing")
+    ),
+    *(
+        Bad(f"{c}-xcom-max-bytes-{kind}", run_case(c, xcom_max_bytes=value), "xcom_max_bytes", (">= 1",))
+        for c in EVERY_OPERATOR
+        for kind, value in (("text", "abc"), ("negative", -1))
+    ),
+    Bad(
+        "vonage.template-nested-ids",
+        run_case("vonage.template", template_ids="[" * 100_000 + "]" * 100_000),
+        "template_ids",
+        ("valid list",),
+    ),
+    # -- identifiers placed in URL paths: the vendor's documented form ---------------------------
+    *(
+        Bad(f"kaleyra-waba-{kind}", run_case("kaleyra.template", waba_id=value), "waba_id", ("numeric",))
+        for kind, value in (("dot", "."), ("dotdot", ".."), ("encoded", "%2e%2e"))
+    ),
+    *(
+        Bad(f"kaleyra-sid-{kind}", with_fields("kaleyra.template", login=value), "login (the account SID)", ("letters and digits",))
+        for kind, value in (("dot", "."), ("dotdot", ".."), ("slash", "HX/../x"))
+    ),
+    Bad("vonage-waba-dotdot", run_case("vonage.messaging", waba_id=".."), "waba_id", ("numeric ID",)),
     # -- credentials and host as read from the connection (hostile world) -----------------------
     *(
         Bad(f"{c}-password-{kind}", with_fields(c, password=value), "password", ("whitespace",))
