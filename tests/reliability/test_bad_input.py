@@ -160,7 +160,12 @@ BAD: list[Bad] = [
         for kind, value in (("dot", "."), ("dotdot", ".."), ("encoded", "%2e%2e"))
     ),
     *(
-        Bad(f"kaleyra-sid-{kind}", with_fields("kaleyra.template", login=value), "login (the account SID)", ("letters and digits",))
+        Bad(
+            f"kaleyra-sid-{kind}",
+            with_fields("kaleyra.template", login=value),
+            "login (the account SID)",
+            ("letters and digits",),
+        )
         for kind, value in (("dot", "."), ("dotdot", ".."), ("slash", "HX/../x"))
     ),
     Bad("vonage-waba-dotdot", run_case("vonage.messaging", waba_id=".."), "waba_id", ("numeric ID",)),
