@@ -6,28 +6,52 @@ from typing import Any
 
 _PKG = "airflow_provider_wa_analytics"
 
+
+def _field(label: str, description: str, kind: str, **schema: Any) -> dict[str, Any]:
+    """One connection-form field: optional (nullable) unless ``schema`` declares a default."""
+    nullable = kind if "default" in schema else [kind, "null"]
+    return {"label": label, "description": description, "schema": {"type": nullable, **schema}}
+
+
 _CLIENT_FIELDS: dict[str, Any] = {
-    "timeout": {
-        "label": "Timeout (seconds)",
-        "description": "Read timeout of one request; the connect timeout is the smaller of this and 10 s.",
-        "schema": {"type": ["number", "null"], "minimum": 0},
-    },
-    "max_retries": {
-        "label": "Max retries",
-        "description": "Retries of a request after a 429, a 5xx, a connection error or a malformed body.",
-        "schema": {"type": ["integer", "null"], "minimum": 0},
-    },
-    "max_retry_time": {
-        "label": "Max retry time (seconds)",
-        "description": "The most seconds spent retrying one request (default 600).",
-        "schema": {"type": ["number", "null"], "minimum": 0},
-    },
-    "rate_limit": {
-        "label": "Rate limit (requests per second)",
-        "description": "Client-side limit per connection; 0.5 means 30 per minute. Default: the vendor's.",
-        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
-    },
+    "timeout": _field(
+        "Timeout (seconds)",
+        "Longest time one attempt (headers and body) may take; the connect timeout is the smaller of this "
+        "and 10 s.",
+        "number",
+        minimum=0,
+    ),
+    "max_retries": _field(
+        "Max retries",
+        "Retries of a request after a 429, a 5xx, a connection error or a malformed body.",
+        "integer",
+        minimum=0,
+    ),
+    "max_retry_time": _field(
+        "Max retry time (seconds)", "The most seconds spent on one request, retries included (600).", "number"
+    ),
+    "rate_limit": _field(
+        "Rate limit (requests per second)",
+        "Budget of the API key; 0.5 means 30 per minute. Default: the vendor's documented limit.",
+        "number",
+        exclusiveMinimum=0,
+    ),
+    "rate_limit_storage": _field(
+        "Rate limit storage",
+        "A `limits` storage URI shared by every task on this key (redis://host:6379/0); default memory://.",
+        "string",
+    ),
+    "retention_days": _field(
+        "Retention (days)",
+        "How far back the vendor keeps data; a window starting earlier fails before any request.",
+        "integer",
+        minimum=1,
+    ),
+    "max_response_bytes": _field(
+        "Max response bytes", "Cap of one response body after decompression (256 MiB).", "integer", minimum=1
+    ),
 }
+_WABA_ID_FIELD = "A WhatsApp Business Account the Test button asks about"
 
 
 def _conn_type(
@@ -104,26 +128,16 @@ def get_provider_info() -> dict[str, Any]:
                 relabeling={"login": "API key", "password": "API secret", "host": "Base URL (optional)"},
                 placeholders={"host": "https://api.nexmo.com"},
                 extra_fields={
-                    "application_id": {
-                        "label": "Application ID (JWT auth)",
-                        "description": "With a private key, authenticates with a JWT instead of key/secret.",
-                        "schema": {"type": ["string", "null"]},
-                    },
-                    "private_key": {
-                        "label": "Private key (JWT auth)",
-                        "description": "PEM private key of the Vonage application.",
-                        "schema": {"type": ["string", "null"], "format": "password"},
-                    },
-                    "lookback_days": {
-                        "label": "Lookback (days)",
-                        "description": "How far back the analytics reach; the documented value is 90.",
-                        "schema": {"type": ["integer", "null"], "minimum": 1},
-                    },
-                    "waba_id": {
-                        "label": "WABA ID (for Test)",
-                        "description": "A WhatsApp Business Account the Test button asks about.",
-                        "schema": {"type": ["string", "null"]},
-                    },
+                    "application_id": _field(
+                        "Application ID (JWT auth)",
+                        "With a private key, authenticates with a JWT instead of key/secret.",
+                        "string",
+                    ),
+                    "private_key": _field(
+                        "Private key (JWT auth)", "PEM private key of the Vonage application.", "string"
+                    )
+                    | {"schema": {"type": ["string", "null"], "format": "password"}},
+                    "waba_id": _field("WABA ID (for Test)", f"{_WABA_ID_FIELD}.", "string"),
                 },
             ),
             _conn_type(
@@ -134,23 +148,19 @@ def get_provider_info() -> dict[str, Any]:
                 relabeling={"login": "SID", "password": "API key", "host": "Base URL (optional)"},
                 placeholders={"host": "https://api.in.kaleyra.io", "login": "HXAP16XXXXXX97IN"},
                 extra_fields={
-                    "pod": {
-                        "label": "Pod",
-                        "description": "Kaleyra pod of the account: in, sg, eu or na (default in).",
-                        # A declared default: without one the Airflow 3 form shows the text "null".
-                        "schema": {"type": "string", "enum": ["in", "sg", "eu", "na"], "default": "in"},
-                    },
-                    "waba_id": {
-                        "label": "WABA ID (for Test)",
-                        "description": "A WhatsApp Business Account the Test button asks about; without it, "
-                        "Test checks the SID and API key only.",
-                        "schema": {"type": ["string", "null"]},
-                    },
-                    "lookback_days": {
-                        "label": "Lookback (days)",
-                        "description": "How far back the analytics reach; the documented value is 90.",
-                        "schema": {"type": ["integer", "null"], "minimum": 1},
-                    },
+                    # A declared default: without one the Airflow 3 form shows the text "null".
+                    "pod": _field(
+                        "Pod",
+                        "Kaleyra pod of the account: in, sg, eu or na (default in).",
+                        "string",
+                        enum=["in", "sg", "eu", "na"],
+                        default="in",
+                    ),
+                    "waba_id": _field(
+                        "WABA ID (for Test)",
+                        f"{_WABA_ID_FIELD}; without it, Test checks the SID and API key only.",
+                        "string",
+                    ),
                 },
             ),
         ],

@@ -110,11 +110,17 @@ def check_campaign_filter(campaign_filter: Any, param: str = "campaign_filter") 
     return body
 
 
+#: What the two WhatsApp statistics endpoints share: a POST of a window whose figures are totals over
+#: it (so asked one day at a time under ``{date}``), still moving for about three days.
+_STATISTICS: dict[str, Any] = {
+    "vendor": "insider_whatsapp",
+    "vendor_name": "Insider One",
+    "method": "POST",
+    "aggregates_window": True,
+    "default_lookback_days": 3,
+}
 OVERALL = Endpoint(
-    vendor="insider_whatsapp",
-    vendor_name="Insider One",
     name="statistics/overall",
-    method="POST",
     path="/v1/statistics/overall",
     params=(Param("campaign_filter", check_campaign_filter),),
     window=Epochs(("start_time", "end_time"), MAX_RANGE, longest="1 year"),
@@ -122,16 +128,12 @@ OVERALL = Endpoint(
     rows=insider_whatsapp.overall_tables,
     provenance={"account": "campaign_filter.accounts"},
     schemas=insider_whatsapp.OVERALL_DEFINITIONS,
-    aggregates_window=True,
-    default_lookback_days=3,
     summary="lookback 3 days: Insider keeps counting deliveries (`delivery_pending`), reads, clicks and "
     "conversions for days after a campaign sends",
+    **_STATISTICS,
 )
 TRANSACTIONAL = Endpoint(
-    vendor="insider_whatsapp",
-    vendor_name="Insider One",
     name="statistics/transactional",
-    method="POST",
     path="/v1/statistics/transactional",
     params=(Param("accounts", ACCOUNTS),),
     window=Epochs(
@@ -146,10 +148,9 @@ TRANSACTIONAL = Endpoint(
     rows=insider_whatsapp.transactional_tables,
     provenance={"account": "accounts"},
     schemas=insider_whatsapp.TRANSACTIONAL_DEFINITIONS,
-    aggregates_window=True,
-    default_lookback_days=3,
     summary="lookback 3 days: deliveries, reads and clicks of transactional messages keep arriving for "
     'days (Insider\'s "Delivery Pending")',
+    **_STATISTICS,
 )
 CAMPAIGN_METRICS = Endpoint(
     vendor="insider_webpush",

@@ -20,7 +20,19 @@ from airflow_provider_wa_analytics.operators.base import WaAnalyticsOperator
 from airflow_provider_wa_analytics.tables.insider_webpush import missing_campaign_row
 
 
-class InsiderWhatsAppOverallStatisticsOperator(WaAnalyticsOperator[InsiderWhatsAppHook]):
+class _InsiderWhatsAppOperator(WaAnalyticsOperator[InsiderWhatsAppHook]):
+    hook_class = InsiderWhatsAppHook
+    conn_id_param = "insider_whatsapp_conn_id"
+    template_fields: Sequence[str] = (*WaAnalyticsOperator.template_fields, "insider_whatsapp_conn_id")
+
+    def __init__(
+        self, *, insider_whatsapp_conn_id: str = InsiderWhatsAppHook.default_conn_name, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.insider_whatsapp_conn_id = insider_whatsapp_conn_id
+
+
+class InsiderWhatsAppOverallStatisticsOperator(_InsiderWhatsAppOperator):
     """Fetch Insider One WhatsApp overall statistics (``POST /v1/statistics/overall``).
 
     Tables: ``daily`` (chart), ``campaigns`` (details, drop and undelivered breakdowns as columns),
@@ -33,28 +45,15 @@ class InsiderWhatsAppOverallStatisticsOperator(WaAnalyticsOperator[InsiderWhatsA
     """
 
     endpoint = OVERALL
-    hook_class = InsiderWhatsAppHook
-    conn_id_param = "insider_whatsapp_conn_id"
-    template_fields: Sequence[str] = (
-        *WaAnalyticsOperator.template_fields,
-        "campaign_filter",
-        "insider_whatsapp_conn_id",
-    )
+    template_fields: Sequence[str] = (*_InsiderWhatsAppOperator.template_fields, "campaign_filter")
     template_fields_renderers = {"campaign_filter": "json"}
 
-    def __init__(
-        self,
-        *,
-        campaign_filter: dict[str, Any] | None = None,
-        insider_whatsapp_conn_id: str = InsiderWhatsAppHook.default_conn_name,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, campaign_filter: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.campaign_filter = campaign_filter
-        self.insider_whatsapp_conn_id = insider_whatsapp_conn_id
 
 
-class InsiderWhatsAppTransactionalStatisticsOperator(WaAnalyticsOperator[InsiderWhatsAppHook]):
+class InsiderWhatsAppTransactionalStatisticsOperator(_InsiderWhatsAppOperator):
     """Fetch Insider One WhatsApp transactional statistics (``POST /v1/statistics/transactional``).
 
     Tables: ``daily`` (chart) and ``summary`` (figures with drop and undelivered breakdowns). Windows
@@ -65,24 +64,11 @@ class InsiderWhatsAppTransactionalStatisticsOperator(WaAnalyticsOperator[Insider
     """
 
     endpoint = TRANSACTIONAL
-    hook_class = InsiderWhatsAppHook
-    conn_id_param = "insider_whatsapp_conn_id"
-    template_fields: Sequence[str] = (
-        *WaAnalyticsOperator.template_fields,
-        "accounts",
-        "insider_whatsapp_conn_id",
-    )
+    template_fields: Sequence[str] = (*_InsiderWhatsAppOperator.template_fields, "accounts")
 
-    def __init__(
-        self,
-        *,
-        accounts: list[str] | None = None,
-        insider_whatsapp_conn_id: str = InsiderWhatsAppHook.default_conn_name,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, accounts: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.accounts = accounts
-        self.insider_whatsapp_conn_id = insider_whatsapp_conn_id
 
 
 ON_MISSING_CAMPAIGN = ("fail", "skip")

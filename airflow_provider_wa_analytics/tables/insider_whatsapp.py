@@ -236,25 +236,26 @@ def _statistics_shape(data: Mapping[str, Any], base: Row) -> Row | None:
 
 def overall_tables(data: Any, base: Row) -> Iterator[tuple[str, Any]]:
     """``(table, rows)`` pairs of one overall-statistics response."""
+    return _statistics_tables(data, base, overall=True)
+
+
+def transactional_tables(data: Any, base: Row) -> Iterator[tuple[str, Any]]:
+    """``(table, rows)`` pairs of one transactional-statistics response (figures at the top level)."""
+    return _statistics_tables(data, base, overall=False)
+
+
+def _statistics_tables(data: Any, base: Row, *, overall: bool) -> Iterator[tuple[str, Any]]:
     data = mapping(data, "response")
     alt = _statistics_shape(data, base)
     if alt is not None:
         yield "summary", [alt]
         return
     yield "daily", daily_rows(data.get("chart"), base)
+    if not overall:
+        yield "summary", [{**base, **_figures(data, "response")}]
+        return
     by_table: dict[str, list[Row]] = {"campaigns": [], "campaign_tags": [], "campaign_responses": []}
     for table, row in campaign_rows(data.get("details"), base):
         by_table[table].append(row)
     yield from by_table.items()
     yield "summary", [{**base, **_figures(mapping(data.get("summary"), "summary"), "summary")}]
-
-
-def transactional_tables(data: Any, base: Row) -> Iterator[tuple[str, Any]]:
-    """``(table, rows)`` pairs of one transactional-statistics response (figures at the top level)."""
-    data = mapping(data, "response")
-    alt = _statistics_shape(data, base)
-    if alt is not None:
-        yield "summary", [alt]
-        return
-    yield "daily", daily_rows(data.get("chart"), base)
-    yield "summary", [{**base, **_figures(data, "response")}]

@@ -108,12 +108,17 @@ def messaging_rows(data: Any, base: Row) -> Iterator[Row]:
         }
 
 
-def template_rows(data: Any, base: Row) -> Iterator[Row]:
-    data, entries = _entries(data, "template_analytics")
+def _with_product(data: Any, name: str) -> Iterator[tuple[Row, str, Mapping[str, Any]]]:
+    """``(top, what, entry)`` for each entry of a response whose top level names granularity and product."""
+    data, entries = _entries(data, name)
     top = {"granularity": data.get("granularity"), "product_type": data.get("product_type")}
     for i, entry in enumerate(entries):
-        what = f"_embedded.template_analytics[{i}]"
-        entry = mapping(entry, what)
+        what = f"_embedded.{name}[{i}]"
+        yield top, what, mapping(entry, what)
+
+
+def template_rows(data: Any, base: Row) -> Iterator[Row]:
+    for top, what, entry in _with_product(data, "template_analytics"):
         template_id = entry.get("template_id")
         yield {
             **base,
@@ -126,11 +131,7 @@ def template_rows(data: Any, base: Row) -> Iterator[Row]:
 
 
 def pricing_rows(data: Any, base: Row) -> Iterator[Row]:
-    data, entries = _entries(data, "pricing_analytics")
-    top = {"granularity": data.get("granularity"), "product_type": data.get("product_type")}
-    for i, entry in enumerate(entries):
-        what = f"_embedded.pricing_analytics[{i}]"
-        entry = mapping(entry, what)
+    for top, what, entry in _with_product(data, "pricing_analytics"):
         yield {
             **base,
             **top,
