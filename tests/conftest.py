@@ -134,3 +134,68 @@ def gcs_host() -> Iterator[str]:
 
     with gcs_emulator() as host, store_connections(gcs_host=host):
         yield host
+
+
+def _every_fault() -> list:
+    from airflow_provider_wa_analytics.testing import Fault
+
+    return [
+        Fault.RATE_LIMIT,
+        Fault.SERVER_ERROR,
+        Fault.BAD_GATEWAY_HTML,
+        Fault.UNAVAILABLE,
+        Fault.CONNECTION_RESET,
+        Fault.TIMEOUT,
+        Fault.TRUNCATED,
+        Fault.HTML_200,
+    ]
+
+
+# Every fault kind the sandbox injects, written out (tests/reliability/test_secret_hygiene.py checks
+# that none is missing): the clients retry each, then fail.
+EVERY_FAULT = _every_fault()
+
+
+@pytest.fixture(scope="module")
+def running_sandbox():
+    """A vendor sandbox of its own for each test module (its state is cleared by ``reset()``)."""
+    from airflow_provider_wa_analytics.testing import Sandbox
+
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox(running_sandbox):
+    """The module's running sandbox, for modules that name it ``sandbox``; many override this."""
+    return running_sandbox
+
+
+def set_sandbox_conn(monkeypatch, sandbox, vendor: str, conn_id: str | None = None, **fields) -> dict:
+    """Point ``AIRFLOW_CONN_<conn_id>`` (default: ``<vendor>_default``) at ``sandbox``; returns the fields.
+
+    ``fields`` override the sandbox's connection fields (``extra=...``, ``password=...``).
+    """
+    conn = sandbox.connection(vendor, **fields)
+    monkeypatch.setenv(f"AIRFLOW_CONN_{(conn_id or f'{vendor}_default').upper()}", json.dumps(conn))
+    return conn
+
+
+@pytest.fixture
+def sandbox_env(running_sandbox, monkeypatch):
+    """``sandbox_env(vendor, conn_id=None, **fields)``: sets ``AIRFLOW_CONN_*`` for ``vendor`` from the
+    module's running sandbox (see :func:`set_sandbox_conn`); returns the connection fields."""
+
+    def set_conn(vendor: str, conn_id: str | None = None, **fields) -> dict:
+        return set_sandbox_conn(monkeypatch, running_sandbox, vendor, conn_id, **fields)
+
+    return set_conn
+
+
+def unmetered(sandbox, vendor: str, *restore) -> Iterator:
+    """For a fixture to ``yield from``: ``sandbox`` reset with ``vendor``'s rate limit off for the test,
+    then set back to ``restore`` (``requests, seconds``)."""
+    sandbox.reset()
+    sandbox.set_rate_limit(vendor, None)
+    yield sandbox
+    sandbox.set_rate_limit(vendor, *restore)

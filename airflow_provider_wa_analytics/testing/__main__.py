@@ -58,24 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every response")
-    serve.add_argument(
-        "--rate-limit",
-        type=_rate_limit,
-        action="append",
-        default=[],
-        metavar="VENDOR=LIMIT/PER",
-        help="e.g. insider_whatsapp=100/1 (per second), insider_whatsapp=30/60, insider_whatsapp=off",
+    limit_help = "e.g. insider_whatsapp=100/1 (per second), insider_whatsapp=30/60, insider_whatsapp=off"
+    option_help = "a vendor option, VALUE read as JSON else as text: vonage_whatsapp.links=self"
+    repeatable = (
+        ("--rate-limit", _rate_limit, "VENDOR=LIMIT/PER", limit_help),
+        ("--vendor-option", _vendor_option, "VENDOR.OPTION=VALUE", option_help),
     )
+    for flag, parse, metavar, text in repeatable:
+        serve.add_argument(flag, type=parse, action="append", default=[], metavar=metavar, help=text)
     serve.add_argument("--seed", type=int, default=0, help="seed of the deterministic data")
-    serve.add_argument("--insider-campaigns-per-day", type=int, default=2, metavar="K")
-    serve.add_argument(
-        "--vendor-option",
-        type=_vendor_option,
-        action="append",
-        default=[],
-        metavar="VENDOR.OPTION=VALUE",
-        help="a vendor option, VALUE read as JSON else as text: insider_whatsapp.campaigns_per_day=5",
-    )
     serve.add_argument("--ready-file", type=Path, help="write the URL here once listening")
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser
@@ -102,7 +93,6 @@ def serve(args: argparse.Namespace) -> int:
             latency=args.latency,
             rate_limits=dict(args.rate_limit),
             seed=args.seed,
-            insider_campaigns_per_day=args.insider_campaigns_per_day,
             vendor_options=options,
             verbose=args.verbose,
         )

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, NoReturn
 
 from airflow_provider_wa_analytics.testing.late import settle, settled_percent
 from airflow_provider_wa_analytics.testing.server import (
+    Reject,
     Request,
     Response,
     Route,
@@ -296,13 +297,8 @@ def _sum_columns(rows: Sequence[tuple[int, ...]], width: int) -> tuple[int, ...]
 # -- request parsing, Go style ------------------------------------------------------------------
 
 
-class _Reject(Exception):
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
 def _fail(status: int, body: dict[str, Any]) -> NoReturn:
-    raise _Reject(json_response(status, body))
+    raise Reject(json_response(status, body))
 
 
 def _parse_error(errors: str) -> NoReturn:
@@ -440,7 +436,7 @@ def _type_id(value: Any) -> int | None:
 
 
 def parse_overall(body: bytes) -> tuple[int, int, CampaignFilter]:
-    """Parse and validate an overall request as the API does; raises ``_Reject`` with its answer."""
+    """Parse and validate an overall request as the API does; raises ``Reject`` with its answer."""
     struct = "OverallStatisticsRequest"
     document = _decode(body, struct)
     start_time = _int64(document, "start_time", struct)
@@ -529,6 +525,9 @@ class InsiderWhatsAppApp(VendorApp):
         {INSIDER_WHATSAPP_KEY, INSIDER_WHATSAPP_NO_TRANSACTIONAL_KEY, INSIDER_WHATSAPP_ALT_SHAPE_KEY}
     )
 
+    conn_password = INSIDER_WHATSAPP_KEY
+    OPTIONS = {"campaigns_per_day": lambda value: value, "seed": None}  # the setter checks the value
+
     def __init__(self, *, seed: int = 0, campaigns_per_day: int = 2) -> None:
         super().__init__(seed=seed)
         self.campaigns_per_day = campaigns_per_day
@@ -543,24 +542,11 @@ class InsiderWhatsAppApp(VendorApp):
             raise ValueError(f"campaigns_per_day must be an integer from 0 to {MAX_CAMPAIGNS_PER_DAY}")
         self._campaigns_per_day = value
 
-    def configure(self, **options: Any) -> None:
-        unknown = set(options) - {"campaigns_per_day"}
-        if unknown:
-            raise TypeError(f"insider_whatsapp has no options {sorted(unknown)}")
-        if "campaigns_per_day" in options:
-            self.campaigns_per_day = options["campaigns_per_day"]
-
-    def options(self) -> dict[str, Any]:
-        return {"campaigns_per_day": self.campaigns_per_day, "seed": self.seed}
-
     def routes(self) -> list[Route]:
         return [
             Route.of("POST", r"/v1/statistics/overall", self._overall, "overall"),
             Route.of("POST", r"/v1/statistics/transactional", self._transactional, "transactional"),
         ]
-
-    def connection(self, url: str) -> dict[str, Any]:
-        return {"conn_type": self.vendor, "password": INSIDER_WHATSAPP_KEY, "host": url}
 
     # -- vendor conventions --
 
@@ -588,10 +574,7 @@ class InsiderWhatsAppApp(VendorApp):
     # -- handlers --
 
     def _overall(self, request: Request) -> Response:
-        try:
-            start_time, end_time, campaign_filter = parse_overall(request.body)
-        except _Reject as reject:
-            return reject.response
+        start_time, end_time, campaign_filter = parse_overall(request.body)
         body = self._overall_body(start_time, end_time, campaign_filter)
         if request.identity == INSIDER_WHATSAPP_ALT_SHAPE_KEY:
             body = alt_shape_body(body["summary"])
@@ -602,10 +585,7 @@ class InsiderWhatsAppApp(VendorApp):
             return json_response(
                 403, {"message": "transactional messaging is not active", "errorCode": "3005"}
             )
-        try:
-            start_time, end_time, accounts = parse_transactional(request.body)
-        except _Reject as reject:
-            return reject.response
+        start_time, end_time, accounts = parse_transactional(request.body)
         body = self._transactional_body(start_time, end_time, accounts)
         if request.identity == INSIDER_WHATSAPP_ALT_SHAPE_KEY:
             body = alt_shape_body(body)
@@ -630,7 +610,7 @@ class InsiderWhatsAppApp(VendorApp):
         )
         try:
             start, end, parsed = parse_overall(body)
-        except _Reject as reject:
+        except Reject as reject:
             raise ValueError(reject.response.body.decode()) from None
         result = self._overall_body(start, end, parsed)
         return alt_shape_body(result["summary"]) if alt_shape else result
@@ -649,7 +629,7 @@ class InsiderWhatsAppApp(VendorApp):
             payload["accounts"] = list(accounts)
         try:
             start, end, wanted = parse_transactional(_json_body(payload))
-        except _Reject as reject:
+        except Reject as reject:
             raise ValueError(reject.response.body.decode()) from None
         result = self._transactional_body(start, end, wanted)
         return alt_shape_body(result) if alt_shape else result

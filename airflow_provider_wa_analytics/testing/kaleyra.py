@@ -12,12 +12,23 @@ Invented where the doc is silent (and marked so): the wording of parameter error
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 from typing import Any
 
-from airflow_provider_wa_analytics.testing.server import Request, Response, Route, VendorApp, json_response
+from airflow_provider_wa_analytics.testing.server import (
+    Reject,
+    Request,
+    Response,
+    Route,
+    VendorApp,
+    a_day,
+    decode_token,
+    encode_token,
+    json_response,
+    one_of,
+    whole_number,
+)
 
 KALEYRA_SID = "HXSB00000000001IN"
 """The account SID that works with :data:`KALEYRA_API_KEY`."""
@@ -71,22 +82,16 @@ def _digest(*parts: Any) -> bytes:
 
 
 def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+    return encode_token(f"offset:{offset}".encode())
 
 
 def decode_cursor(cursor: str) -> int | None:
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, number = text.partition(":")
+        prefix, _, number = (decode_token(cursor) or b"").decode().partition(":")
         offset = int(number)
     except (ValueError, UnicodeDecodeError):
         return None
     return offset if prefix == "offset" and offset >= 0 else None
-
-
-class _Reject(Exception):
-    def __init__(self, response: Response) -> None:
-        self.response = response
 
 
 class KaleyraWhatsAppApp(VendorApp):
@@ -110,6 +115,15 @@ class KaleyraWhatsAppApp(VendorApp):
         )
     }
 
+    conn_login, conn_password, conn_extra = KALEYRA_SID, KALEYRA_API_KEY, {"pod": "in"}
+    OPTIONS = {
+        "seed": None,
+        "paging_placement": one_of("paging_placement", PAGING_PLACEMENTS),
+        "default_page_size": whole_number("default_page_size must be a positive integer", 1),
+        "counts": one_of("counts", COUNT_STYLES),
+        "today": a_day,
+    }
+
     def __init__(
         self,
         *,
@@ -128,36 +142,6 @@ class KaleyraWhatsAppApp(VendorApp):
             paging_placement=paging_placement, default_page_size=default_page_size, counts=counts, today=today
         )
 
-    def configure(self, **options: Any) -> None:
-        unknown = set(options) - {"paging_placement", "default_page_size", "counts", "today"}
-        if unknown:
-            raise TypeError(f"{self.vendor} has no options {sorted(unknown)}")
-        if "paging_placement" in options:
-            if options["paging_placement"] not in PAGING_PLACEMENTS:
-                raise ValueError(f"paging_placement must be one of {', '.join(PAGING_PLACEMENTS)}")
-            self.paging_placement = options["paging_placement"]
-        if "default_page_size" in options:
-            size = options["default_page_size"]
-            if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-                raise ValueError("default_page_size must be a positive integer")
-            self.default_page_size = size
-        if "counts" in options:
-            if options["counts"] not in COUNT_STYLES:
-                raise ValueError(f"counts must be one of {', '.join(COUNT_STYLES)}")
-            self.counts = options["counts"]
-        if "today" in options:
-            today = options["today"]
-            self.today = dt.date.fromisoformat(today) if isinstance(today, str) else today
-
-    def options(self) -> dict[str, Any]:
-        return {
-            "seed": self.seed,
-            "paging_placement": self.paging_placement,
-            "default_page_size": self.default_page_size,
-            "counts": self.counts,
-            "today": self.today.isoformat() if self.today else None,
-        }
-
     def routes(self) -> list[Route]:
         return [
             Route.of(
@@ -167,15 +151,6 @@ class KaleyraWhatsAppApp(VendorApp):
                 "templates_analytics",
             )
         ]
-
-    def connection(self, url: str) -> dict[str, Any]:
-        return {
-            "conn_type": self.vendor,
-            "login": KALEYRA_SID,
-            "password": KALEYRA_API_KEY,
-            "host": url,
-            "extra": {"pod": "in"},
-        }
 
     # -- vendor conventions --
 
@@ -207,10 +182,7 @@ class KaleyraWhatsAppApp(VendorApp):
                 "Please use the appropriate endpoint."
             )
             return _error(401, "WA401", text, {"waba_id": text})
-        try:
-            query = self._parse(request.query)
-        except _Reject as reject:
-            return reject.response
+        query = self._parse(request.query)
         if waba_id == KALEYRA_NO_INSIGHTS_WABA_ID:
             return meta_error("Template Insights are not available yet for this WhatsApp Business account.")
         if waba_id == KALEYRA_SERVER_ERROR_WABA_ID:
@@ -222,8 +194,8 @@ class KaleyraWhatsAppApp(VendorApp):
             values = query.get(name)
             return values[0].strip() if values else None
 
-        def reject(param: str, message: str) -> _Reject:
-            return _Reject(_param_error(param, message))
+        def reject(param: str, message: str) -> Reject:
+            return Reject(_param_error(param, message))
 
         status = one("status")
         if status is not None and status.lower() not in TEMPLATE_STATUSES:
@@ -252,22 +224,20 @@ class KaleyraWhatsAppApp(VendorApp):
         after = one("after") or ""
         offset = decode_cursor(after) if after else 0
         if offset is None:
-            raise _Reject(meta_error("Invalid parameter: the after cursor is not valid"))
+            raise Reject(meta_error("Invalid parameter: the after cursor is not valid"))
         # Meta's own checks, passed through by Kaleyra (wording invented).
         start, end = dates["start_date"], dates["end_date"]
         today = self.today or dt.datetime.now(dt.timezone.utc).date()
         if end < start:
-            raise _Reject(meta_error("Invalid parameter: end must be after start"))
+            raise Reject(meta_error("Invalid parameter: end must be after start"))
         if (end - start).days + 1 > MAX_RANGE_DAYS:
-            raise _Reject(
+            raise Reject(
                 meta_error(f"Invalid parameter: start and end can be at most {MAX_RANGE_DAYS} days apart")
             )
         if start < today - dt.timedelta(days=LOOKBACK_DAYS):
-            raise _Reject(
-                meta_error(f"Invalid parameter: start must be within the last {LOOKBACK_DAYS} days")
-            )
+            raise Reject(meta_error(f"Invalid parameter: start must be within the last {LOOKBACK_DAYS} days"))
         if len(ids) > MAX_TEMPLATE_IDS:
-            raise _Reject(
+            raise Reject(
                 meta_error(f"Invalid parameter: template_ids can hold at most {MAX_TEMPLATE_IDS} ids")
             )
         return {

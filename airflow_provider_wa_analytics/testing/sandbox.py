@@ -9,15 +9,12 @@ from __future__ import annotations
 import importlib
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from airflow_provider_wa_analytics.testing.insider import InsiderWhatsAppApp
 from airflow_provider_wa_analytics.testing.server import (
-    DEFAULT_HOLD,
-    Fault,
     InjectedFault,
     RateLimit,
     RecordedRequest,
@@ -77,12 +74,10 @@ class Sandbox:
         latency: float = 0.0,
         rate_limits: Mapping[str, RateLimit | None] | None = None,
         seed: int = 0,
-        insider_campaigns_per_day: int = 2,
         vendor_options: Mapping[str, Mapping[str, Any]] | None = None,
         verbose: bool = False,
     ) -> None:
         options = {vendor: dict(values) for vendor, values in (vendor_options or {}).items()}
-        options.setdefault("insider_whatsapp", {}).setdefault("campaigns_per_day", insider_campaigns_per_day)
         unknown = set(options) - {cls.vendor for cls in VENDOR_APPS}
         if unknown:
             raise ValueError(f"unknown vendors in vendor_options: {sorted(unknown)}")
@@ -180,35 +175,11 @@ class Sandbox:
     def rate_limits(self) -> dict[str, RateLimit | None]:
         return self.core.limiter.limits()
 
-    def inject(
-        self,
-        kind: Fault | str,
-        endpoint: str | None = None,
-        *,
-        times: int | None = 1,
-        skip: int = 0,
-        vendor: str | None = None,
-        retry_after: int | None = None,
-        status: int | None = None,
-        hold: float = DEFAULT_HOLD,
-    ) -> InjectedFault:
-        """Make the next ``times`` matching requests (after ``skip`` of them) fail as ``kind``.
-
-        ``endpoint``: None for any path, else a path prefix or a regex matched at the path's start.
-        ``times=None``: every matching request until :meth:`reset`. ``retry_after``: the Retry-After
-        header of RATE_LIMIT (default 1) and UNAVAILABLE. ``status``: another 5xx for SERVER_ERROR.
-        ``hold``: the longest a TIMEOUT holds the request. Faults apply in injection order.
-        """
-        return self.core.inject(
-            kind,
-            endpoint,
-            times=times,
-            skip=skip,
-            vendor=vendor,
-            retry_after=retry_after,
-            status=status,
-            hold=hold,
-        )
+    @property
+    def inject(self) -> Callable[..., InjectedFault]:
+        """Make requests fail: ``sandbox.inject(kind, endpoint=None, *, times=1, ...)``, the arguments of
+        :meth:`~airflow_provider_wa_analytics.testing.server.SandboxCore.inject`."""
+        return self.core.inject
 
     @property
     def faults(self) -> list[InjectedFault]:
@@ -252,12 +223,18 @@ class Sandbox:
     def app(self, vendor: str) -> VendorApp:
         return self.core.app(vendor)
 
-    @property
-    def insider_whatsapp(self) -> InsiderWhatsAppApp:
-        """The Insider WhatsApp app: ``overall(...)`` and ``transactional(...)`` give the bodies served."""
-        app = self.core.app("insider_whatsapp")
-        assert isinstance(app, InsiderWhatsAppApp)
-        return app
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> VendorApp:
+            """Every vendor's app by its name: ``sandbox.insider_whatsapp.overall(...)``,
+            ``sandbox.vonage_whatsapp.messaging_entries(...)`` (the same as :meth:`app`)."""
+            core = self.__dict__.get("core")
+            if core is None or name not in core.apps:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            return core.app(name)
+
+        def __dir__(self) -> list[str]:
+            return [*super().__dir__(), *self.vendors]
 
     @property
     def ids(self) -> dict[str, Any]:
@@ -274,16 +251,16 @@ class Sandbox:
             "webpush_campaign_ids": [str(webpush.INSIDER_WEBPUSH_FIRST_CAMPAIGN_ID + i) for i in range(3)],
         }
 
-    def connection(self, vendor: str = "insider_whatsapp", **fields: Any) -> dict[str, Any]:
+    def connection(self, vendor: str, **fields: Any) -> dict[str, Any]:
         """The connection fields that authenticate against this sandbox; ``fields`` override them."""
         return {**self.core.app(vendor).connection(self.url), **fields}
 
-    def connection_json(self, vendor: str = "insider_whatsapp", **fields: Any) -> str:
-        """The ``AIRFLOW_CONN_*`` JSON value; ``connection_json(password=INSIDER_WHATSAPP_INACTIVE_KEY)``
-        gives a connection with another key."""
+    def connection_json(self, vendor: str, **fields: Any) -> str:
+        """The ``AIRFLOW_CONN_*`` JSON value; ``connection_json(vendor, password=...)`` gives a
+        connection with another key."""
         return json.dumps(self.connection(vendor, **fields))
 
-    def connection_uri(self, vendor: str = "insider_whatsapp", **fields: Any) -> str:
+    def connection_uri(self, vendor: str, **fields: Any) -> str:
         """The same connection as an Airflow URI (host ``http://127.0.0.1`` and the port apart)."""
         conn = self.connection(vendor, **fields)
         split = urlsplit(conn.get("host") or self.url)

@@ -7,6 +7,7 @@ answer; :class:`SandboxServer` serves it over HTTP on one loopback port. Standar
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import hashlib
@@ -151,20 +152,98 @@ class VendorApp:
         """The vendor's JSON body for a 5xx (SERVER_ERROR and UNAVAILABLE faults)."""
         return json_response(status, {"message": "internal server error"})
 
+    #: The credentials of :meth:`connection`: login (None: no login), password and extra (None: none).
+    conn_login: ClassVar[str | None] = None
+    conn_password: ClassVar[str | None] = None
+    conn_extra: ClassVar[Mapping[str, Any] | None] = None
+
+    #: The vendor's options, in the order :meth:`options` shows them: each name with the check that
+    #: turns a given value into the stored attribute (raising ValueError), or None for a value shown
+    #: but not settable (``seed``).
+    OPTIONS: ClassVar[Mapping[str, Callable[[Any], Any] | None]] = {}
+
     def connection(self, url: str) -> dict[str, Any]:
         """The Airflow connection (as ``AIRFLOW_CONN_*`` JSON fields) that authenticates successfully."""
-        raise NotImplementedError
+        conn: dict[str, Any] = {"conn_type": self.vendor}
+        if self.conn_login is not None:
+            conn["login"] = self.conn_login
+        if self.conn_password is not None:
+            conn["password"] = self.conn_password
+        conn["host"] = url
+        if self.conn_extra is not None:
+            conn["extra"] = dict(self.conn_extra)
+        return conn
 
     def configure(self, **options: Any) -> None:
-        """Change vendor options at runtime (e.g. Insider's ``campaigns_per_day``)."""
-        if options:
-            raise TypeError(f"{self.vendor} has no options {sorted(options)}")
+        """Change vendor options at runtime (e.g. Insider's ``campaigns_per_day``); see :attr:`OPTIONS`."""
+        unknown = set(options) - {name for name, check in self.OPTIONS.items() if check is not None}
+        if unknown:
+            raise TypeError(f"{self.vendor} has no options {sorted(unknown)}")
+        for name, check in self.OPTIONS.items():
+            if check is not None and name in options:
+                setattr(self, name, check(options[name]))
 
     def options(self) -> dict[str, Any]:
-        return {}
+        shown = {name: getattr(self, name) for name in self.OPTIONS}
+        return {name: v.isoformat() if isinstance(v, dt.date) else v for name, v in shown.items()}
 
     def reset(self) -> None:
         """Forget per-run state (called by the sandbox's reset)."""
+
+
+class Reject(Exception):
+    """A request the vendor refuses: raised while parsing it, answered with ``response``."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+# -- option checks (values of VendorApp.OPTIONS) --------------------------------------------------
+
+
+def one_of(name: str, allowed: Sequence[Any], message: str | None = None) -> Callable[[Any], Any]:
+    """A check that the value is one of ``allowed``."""
+
+    def check(value: Any) -> Any:
+        if value not in allowed:
+            raise ValueError(message or f"{name} must be one of {', '.join(map(str, allowed))}")
+        return value
+
+    return check
+
+
+def whole_number(message: str, low: int, high: int | None = None) -> Callable[[Any], int]:
+    """A check that the value is an ``int`` (not a bool) from ``low`` to ``high`` (None: no bound)."""
+
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(message)
+        if high is not None and value > high:
+            raise ValueError(message)
+        return value
+
+    return check
+
+
+def a_day(value: Any) -> dt.date | None:
+    """A date from itself, an ISO ``YYYY-MM-DD`` string or None."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+# -- cursors -------------------------------------------------------------------------------------
+
+
+def encode_token(payload: bytes) -> str:
+    """An opaque cursor: URL-safe base64 of ``payload``, without padding."""
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_token(cursor: str) -> bytes | None:
+    """The payload of :func:`encode_token` (padding optional), None when it is not base64."""
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -423,6 +502,13 @@ class SandboxCore:
         status: int | None = None,
         hold: float = DEFAULT_HOLD,
     ) -> InjectedFault:
+        """Make the next ``times`` matching requests (after ``skip`` of them) fail as ``kind``.
+
+        ``endpoint``: None for any path, else a path prefix or a regex matched at the path's start.
+        ``times=None``: every matching request until :meth:`reset`. ``retry_after``: the Retry-After
+        header of RATE_LIMIT (default 1) and UNAVAILABLE. ``status``: another 5xx for SERVER_ERROR.
+        ``hold``: the longest a TIMEOUT holds the request. Faults apply in injection order.
+        """
         fault = Fault.parse(kind)
         if vendor is not None:
             self.app(vendor)
@@ -545,6 +631,8 @@ class SandboxCore:
             return self._rate_limited(app, max(1, math.ceil(wait)))
         try:
             return route.handler(request)
+        except Reject as reject:
+            return reject.response
         except Exception:
             # A bug of the sandbox, not a vendor behaviour: say so loudly.
             traceback.print_exc(file=sys.stderr)

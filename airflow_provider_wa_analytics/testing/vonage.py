@@ -36,7 +36,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 from airflow_provider_wa_analytics.testing.late import settle, settled_percent
-from airflow_provider_wa_analytics.testing.server import Request, Response, Route, VendorApp, json_response
+from airflow_provider_wa_analytics.testing.server import (
+    Reject,
+    Request,
+    Response,
+    Route,
+    VendorApp,
+    a_day,
+    decode_token,
+    encode_token,
+    json_response,
+    one_of,
+    whole_number,
+)
 
 VONAGE_API_KEY = "sandbox1"
 """The API key (connection login) that works with :data:`VONAGE_API_SECRET`."""
@@ -105,19 +117,22 @@ def invalid(name: str, reason: str) -> Response:
     )
 
 
-class _Reject(Exception):
-    def __init__(self, response: Response) -> None:
-        self.response = response
+def _non_negative_seconds(value: Any) -> float:
+    seconds = float(value)
+    if seconds < 0:
+        raise ValueError("propagation_seconds must be >= 0")
+    return seconds
 
 
 def encode_cursor(state: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode().rstrip("=")
+    return encode_token(json.dumps(state, separators=(",", ":")).encode())
 
 
 def decode_cursor(cursor: str) -> dict[str, Any] | None:
+    payload = decode_token(cursor)
     try:
-        state = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        state = json.loads(payload) if payload is not None else None
+    except (ValueError, UnicodeDecodeError):
         return None
     return state if isinstance(state, dict) else None
 
@@ -228,6 +243,22 @@ class VonageWhatsAppApp(VendorApp):
     default_rate_limit = None  # the document states no rate limit
     linked_wabas = (VONAGE_WABA_ID, VONAGE_INSIGHTS_WABA_ID)
     initially_enabled = (VONAGE_INSIGHTS_WABA_ID,)
+    conn_login, conn_password = VONAGE_API_KEY, VONAGE_API_SECRET
+    OPTIONS = {
+        "seed": None,
+        "page_size": whole_number("page_size must be an integer >= 1", 1),
+        "propagation_requests": whole_number("propagation_requests must be an integer >= 0", 0),
+        "propagation_seconds": _non_negative_seconds,
+        "links": one_of("links", LINKS),
+        "repeat_cursor": bool,
+        "enable_insights_body": one_of(
+            "enable_insights_body", ("json", "empty"), "enable_insights_body must be json or empty"
+        ),
+        "already_enabled_status": one_of(
+            "already_enabled_status", (None, 400, 409), "already_enabled_status must be None, 400 or 409"
+        ),
+        "today": a_day,
+    }
 
     def __init__(
         self,
@@ -271,61 +302,9 @@ class VonageWhatsAppApp(VendorApp):
 
     # -- options -------------------------------------------------------------------------------
 
-    def configure(self, **options: Any) -> None:
-        known = {
-            "page_size",
-            "propagation_requests",
-            "propagation_seconds",
-            "links",
-            "repeat_cursor",
-            "enable_insights_body",
-            "already_enabled_status",
-            "today",
-        }
-        unknown = set(options) - known
-        if unknown:
-            raise TypeError(f"{self.vendor} has no options {sorted(unknown)}")
-        for name in ("page_size", "propagation_requests"):
-            if name in options:
-                value = options[name]
-                low = 1 if name == "page_size" else 0
-                if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                    raise ValueError(f"{name} must be an integer >= {low}")
-                setattr(self, name, value)
-        if "propagation_seconds" in options:
-            seconds = float(options["propagation_seconds"])
-            if seconds < 0:
-                raise ValueError("propagation_seconds must be >= 0")
-            self.propagation_seconds = seconds
-        if "links" in options:
-            if options["links"] not in LINKS:
-                raise ValueError(f"links must be one of {', '.join(LINKS)}")
-            self.links = options["links"]
-        if "repeat_cursor" in options:
-            self.repeat_cursor = bool(options["repeat_cursor"])
-        if "enable_insights_body" in options:
-            if options["enable_insights_body"] not in ("json", "empty"):
-                raise ValueError("enable_insights_body must be json or empty")
-            self.enable_insights_body = options["enable_insights_body"]
-        if "already_enabled_status" in options:
-            if options["already_enabled_status"] not in (None, 400, 409):
-                raise ValueError("already_enabled_status must be None, 400 or 409")
-            self.already_enabled_status = options["already_enabled_status"]
-        if "today" in options:
-            today = options["today"]
-            self.today = dt.date.fromisoformat(today) if isinstance(today, str) else today
-
     def options(self) -> dict[str, Any]:
         return {
-            "seed": self.seed,
-            "page_size": self.page_size,
-            "propagation_requests": self.propagation_requests,
-            "propagation_seconds": self.propagation_seconds,
-            "links": self.links,
-            "repeat_cursor": self.repeat_cursor,
-            "enable_insights_body": self.enable_insights_body,
-            "already_enabled_status": self.already_enabled_status,
-            "today": self.today.isoformat() if self.today else None,
+            **super().options(),
             "insights": {waba: self.insights_state(waba) for waba in self.linked_wabas},
         }
 
@@ -347,9 +326,6 @@ class VonageWhatsAppApp(VendorApp):
             Route.of("GET", rf"{V1}/{waba}/pricing-analytics", self._pricing, "pricing-analytics"),
             Route.of("PATCH", rf"{V1}/{waba}/enable_insights", self._enable_insights, "enable_insights"),
         ]
-
-    def connection(self, url: str) -> dict[str, Any]:
-        return {"conn_type": self.vendor, "login": VONAGE_API_KEY, "password": VONAGE_API_SECRET, "host": url}
 
     def jwt_connection(self, url: str) -> dict[str, Any]:
         """A connection authenticating with a JWT of :data:`VONAGE_APPLICATION_ID`."""
@@ -432,9 +408,9 @@ class VonageWhatsAppApp(VendorApp):
         """The WABA of the path, or the documented 403 / 404."""
         waba_id = request.params["waba_id"]
         if waba_id == VONAGE_UNLINKED_WABA_ID:
-            raise _Reject(problem(403, "Unauthorized", "API key is not linked to this WABA ID", "forbidden"))
+            raise Reject(problem(403, "Unauthorized", "API key is not linked to this WABA ID", "forbidden"))
         if waba_id not in self.linked_wabas:
-            raise _Reject(problem(404, "Resource not found", "WABA ID is invalid", "not-found"))
+            raise Reject(problem(404, "Resource not found", "WABA ID is invalid", "not-found"))
         return waba_id
 
     # -- insights ------------------------------------------------------------------------------
@@ -479,10 +455,7 @@ class VonageWhatsAppApp(VendorApp):
         return None
 
     def _enable_insights(self, request: Request) -> Response:
-        try:
-            waba_id = self._waba(request)
-        except _Reject as reject:
-            return reject.response
+        waba_id = self._waba(request)
         if self.already_enabled_status and self._insights.get(waba_id) is not None:
             return problem(
                 self.already_enabled_status,
@@ -523,7 +496,7 @@ class VonageWhatsAppApp(VendorApp):
                     or not isinstance(state.get("q"), dict)
                     or not isinstance(state.get("o"), int)
                 ):
-                    raise _Reject(invalid(name, "the cursor is not valid"))
+                    raise Reject(invalid(name, "the cursor is not valid"))
                 return {k: list(v) for k, v in state["q"].items()}, state["o"]
         return {k: v for k, v in request.query.items() if k not in cursor_params}, 0
 
@@ -538,19 +511,19 @@ class VonageWhatsAppApp(VendorApp):
             try:
                 dates[name] = dt.date.fromisoformat(text)
             except ValueError:
-                raise _Reject(invalid(name, "required, in the format YYYY-MM-DD")) from None
+                raise Reject(invalid(name, "required, in the format YYYY-MM-DD")) from None
         start, end = dates["start"], dates["end"]
         if end < start:
-            raise _Reject(invalid("end", "must not be before start"))
+            raise Reject(invalid("end", "must not be before start"))
         if start < today - dt.timedelta(days=LOOKBACK_DAYS):
-            raise _Reject(invalid("start", f"must be within the last {LOOKBACK_DAYS} days (the lookback)"))
+            raise Reject(invalid("start", f"must be within the last {LOOKBACK_DAYS} days (the lookback)"))
         return start, end
 
     @staticmethod
     def _choice(query: dict[str, list[str]], name: str, allowed: Sequence[str], default: str | None) -> str:
         value = ((query.get(name) or [""])[0] or "").strip().upper() or default
         if value is None or value not in allowed:
-            raise _Reject(invalid(name, f"must be one of {', '.join(allowed)}"))
+            raise Reject(invalid(name, f"must be one of {', '.join(allowed)}"))
         return value
 
     @staticmethod
@@ -559,7 +532,7 @@ class VonageWhatsAppApp(VendorApp):
         if allowed is not None:
             wrong = [v for v in values if v.upper() not in allowed]
             if wrong:
-                raise _Reject(invalid(name, f"{wrong[0]!r} is not one of {', '.join(allowed)}"))
+                raise Reject(invalid(name, f"{wrong[0]!r} is not one of {', '.join(allowed)}"))
             values = [v.upper() for v in values]
         return values
 
@@ -568,7 +541,7 @@ class VonageWhatsAppApp(VendorApp):
         if not text:
             return self.page_size
         if not text.isdigit() or int(text) < 1:
-            raise _Reject(invalid("page_size", "must be a positive integer"))
+            raise Reject(invalid("page_size", "must be a positive integer"))
         return int(text)
 
     def _link(self, request: Request, path: str, params: dict[str, str]) -> str:
@@ -587,17 +560,14 @@ class VonageWhatsAppApp(VendorApp):
     # -- handlers ------------------------------------------------------------------------------
 
     def _messaging(self, request: Request) -> Response:
-        try:
-            waba_id = self._waba(request)
-            query, offset = self._query(request, ("after", "before"))
-            first, last = self._dates(query, required=True)
-            granularity = self._choice(query, "granularity", GRANULARITIES, None)
-            phones = self._array(query, "phone_number")
-            countries = self._array(query, "country_codes")
-            products = self._array(query, "product_types", PRODUCT_TYPES)
-            size = self._page_size(query)
-        except _Reject as reject:
-            return reject.response
+        waba_id = self._waba(request)
+        query, offset = self._query(request, ("after", "before"))
+        first, last = self._dates(query, required=True)
+        granularity = self._choice(query, "granularity", GRANULARITIES, None)
+        phones = self._array(query, "phone_number")
+        countries = self._array(query, "country_codes")
+        products = self._array(query, "product_types", PRODUCT_TYPES)
+        size = self._page_size(query)
         args = (waba_id, first, last, granularity, tuple(phones), tuple(countries), tuple(products))
         entries = self._entries(("messaging", *args), lambda: self.messaging_entries(*args))
         body: dict[str, Any] = {
@@ -613,18 +583,15 @@ class VonageWhatsAppApp(VendorApp):
         return json_response(200, body)
 
     def _pricing(self, request: Request) -> Response:
-        try:
-            waba_id = self._waba(request)
-            query, offset = self._query(request, ("after", "before"))
-            first, last = self._dates(query, required=False)
-            granularity = self._choice(query, "granularity", GRANULARITIES, "DAILY")
-            phones = self._array(query, "phone_numbers")
-            countries = self._array(query, "country_codes")
-            dimensions = self._array(query, "dimensions", tuple(DIMENSIONS))
-            tiers = self._array(query, "tier")
-            size = self._page_size(query)
-        except _Reject as reject:
-            return reject.response
+        waba_id = self._waba(request)
+        query, offset = self._query(request, ("after", "before"))
+        first, last = self._dates(query, required=False)
+        granularity = self._choice(query, "granularity", GRANULARITIES, "DAILY")
+        phones = self._array(query, "phone_numbers")
+        countries = self._array(query, "country_codes")
+        dimensions = self._array(query, "dimensions", tuple(DIMENSIONS))
+        tiers = self._array(query, "tier")
+        size = self._page_size(query)
         args = (
             waba_id,
             first,
@@ -671,29 +638,26 @@ class VonageWhatsAppApp(VendorApp):
         return paging
 
     def _template(self, request: Request) -> Response:
-        try:
-            waba_id = self._waba(request)
-            query = {k: v for k, v in request.query.items()}
-            cursor = (query.get("cursor") or [""])[0]
-            offset = 0
-            if cursor and cursor != FIRST_PAGE_CURSOR:
-                state = decode_cursor(cursor)
-                if state is None or not isinstance(state.get("o"), int):
-                    raise _Reject(invalid("cursor", "the cursor is not valid"))
-                offset = state["o"]
-            first, last = self._dates(query, required=True)
-            if (last - first).days > MAX_RANGE_DAYS:
-                raise _Reject(invalid("end", f"at most {MAX_RANGE_DAYS} days after start"))
-            self._choice(query, "granularity", ("DAILY",), None)
-            ids = self._array(query, "template_ids")
-            if not ids:
-                raise _Reject(invalid("template_ids", "required"))
-            if len(ids) > MAX_TEMPLATE_IDS:
-                raise _Reject(invalid("template_ids", f"at most {MAX_TEMPLATE_IDS} template ids"))
-            metrics = self._array(query, "metric_types", METRIC_TYPES)
-            size = self._page_size(query)
-        except _Reject as reject:
-            return reject.response
+        waba_id = self._waba(request)
+        query = {k: v for k, v in request.query.items()}
+        cursor = (query.get("cursor") or [""])[0]
+        offset = 0
+        if cursor and cursor != FIRST_PAGE_CURSOR:
+            state = decode_cursor(cursor)
+            if state is None or not isinstance(state.get("o"), int):
+                raise Reject(invalid("cursor", "the cursor is not valid"))
+            offset = state["o"]
+        first, last = self._dates(query, required=True)
+        if (last - first).days > MAX_RANGE_DAYS:
+            raise Reject(invalid("end", f"at most {MAX_RANGE_DAYS} days after start"))
+        self._choice(query, "granularity", ("DAILY",), None)
+        ids = self._array(query, "template_ids")
+        if not ids:
+            raise Reject(invalid("template_ids", "required"))
+        if len(ids) > MAX_TEMPLATE_IDS:
+            raise Reject(invalid("template_ids", f"at most {MAX_TEMPLATE_IDS} template ids"))
+        metrics = self._array(query, "metric_types", METRIC_TYPES)
+        size = self._page_size(query)
         waiting = self._insights_answer(waba_id)
         if waiting is not None:
             return waiting

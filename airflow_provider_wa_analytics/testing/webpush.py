@@ -19,6 +19,7 @@ from airflow_provider_wa_analytics.testing.server import (
     Route,
     VendorApp,
     json_response,
+    whole_number,
 )
 
 INSIDER_WEBPUSH_TOKEN = "sandbox-webpush-token"  # noqa: S105 (a sandbox-only credential)
@@ -85,22 +86,15 @@ class InsiderWebPushApp(VendorApp):
     vendor = "insider_webpush"
     default_rate_limit = (30.0, 60.0)  # "The rate limit is 30 requests per minute."
 
+    conn_login, conn_password = INSIDER_WEBPUSH_PARTNER_ID, INSIDER_WEBPUSH_TOKEN
+    OPTIONS = {
+        "campaigns": whole_number("campaigns must be an integer from 0 to 1000000", 0, 1_000_000),
+        "seed": None,
+    }
+
     def __init__(self, *, seed: int = 0, campaigns: int = 250) -> None:
         super().__init__(seed=seed)
         self.configure(campaigns=campaigns)
-
-    def configure(self, **options: Any) -> None:
-        unknown = set(options) - {"campaigns"}
-        if unknown:
-            raise TypeError(f"insider_webpush has no options {sorted(unknown)}")
-        if "campaigns" in options:
-            value = options["campaigns"]
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
-                raise ValueError("campaigns must be an integer from 0 to 1000000")
-            self.campaigns = value
-
-    def options(self) -> dict[str, Any]:
-        return {"campaigns": self.campaigns, "seed": self.seed}
 
     @property
     def campaign_ids(self) -> list[str]:
@@ -114,14 +108,6 @@ class InsiderWebPushApp(VendorApp):
 
     def routes(self) -> list[Route]:
         return [Route.of("POST", PATH, self._campaign_metrics, "campaign-metrics")]
-
-    def connection(self, url: str) -> dict[str, Any]:
-        return {
-            "conn_type": self.vendor,
-            "login": INSIDER_WEBPUSH_PARTNER_ID,
-            "password": INSIDER_WEBPUSH_TOKEN,
-            "host": url,
-        }
 
     def authenticate(self, request: Request) -> str | Response:
         scheme, _, token = (request.header("authorization") or "").partition(" ")

@@ -83,3 +83,16 @@ def store_connections(s3_endpoint: str | None = None, gcs_host: str | None = Non
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = old
+
+
+@contextmanager
+def moto_bucket(monkeypatch, name: str):
+    """A moto S3 server of its own with bucket ``name``, ``aws_default`` pointing at it; yields
+    ``(S3Hook, name)``."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    with moto_s3() as endpoint:
+        monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection(endpoint))
+        hook = S3Hook(aws_conn_id="aws_default")
+        hook.create_bucket(name)
+        yield hook, name

@@ -18,12 +18,13 @@ from airflow_provider_wa_analytics.exceptions import (
     ValidationError,
 )
 from airflow_provider_wa_analytics.hooks.insider import CAMPAIGN_METRICS, InsiderWebPushHook
-from airflow_provider_wa_analytics.testing import Fault, Sandbox
+from airflow_provider_wa_analytics.testing import Fault
 from airflow_provider_wa_analytics.testing.webpush import (
     INSIDER_WEBPUSH_PARTNER_ID,
     INSIDER_WEBPUSH_TOKEN,
     INSIDER_WEBPUSH_UPSTREAM_FAILURE_CAMPAIGN_ID,
 )
+from tests.conftest import unmetered
 
 VENDOR = "insider_webpush"
 PATH = "/v1/statistics/campaign-metrics"
@@ -115,18 +116,9 @@ def test_default_rate_limit_is_the_documented_30_per_minute(monkeypatch):
 
 
 # -- over real HTTP against the sandbox ---------------------------------------------------------
-@pytest.fixture(scope="module")
-def running_sandbox():
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
 def sandbox(running_sandbox):
-    running_sandbox.reset()
-    running_sandbox.set_rate_limit(VENDOR, None)
-    yield running_sandbox
-    running_sandbox.set_rate_limit(VENDOR, 30, 60)
+    yield from unmetered(running_sandbox, VENDOR, 30, 60)
 
 
 @pytest.fixture

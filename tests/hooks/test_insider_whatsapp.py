@@ -23,17 +23,11 @@ from airflow_provider_wa_analytics.testing import (
     INSIDER_WHATSAPP_KEY,
     INSIDER_WHATSAPP_NO_TRANSACTIONAL_KEY,
     Fault,
-    Sandbox,
 )
+from tests.conftest import EVERY_FAULT
 
 START, END = 1740787200, 1743379200  # 2025-03-01 .. 2025-03-31
 FAST = {"backoff_initial": 0.01, "backoff_max": 0.05}
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sb:
-        yield sb
 
 
 @pytest.fixture
@@ -137,19 +131,7 @@ def test_bad_input_sends_nothing(hook, sandbox, call):
     assert sandbox.requests == []
 
 
-@pytest.mark.parametrize(
-    "fault",
-    [
-        Fault.RATE_LIMIT,
-        Fault.SERVER_ERROR,
-        Fault.BAD_GATEWAY_HTML,
-        Fault.UNAVAILABLE,
-        Fault.CONNECTION_RESET,
-        Fault.TIMEOUT,
-        Fault.TRUNCATED,
-        Fault.HTML_200,
-    ],
-)
+@pytest.mark.parametrize("fault", EVERY_FAULT)
 def test_transient_faults_are_retried_to_the_same_result(hook, sandbox, fault):
     h = hook(timeout=0.5)
     sandbox.inject(fault, "/v1/statistics/overall", times=2, retry_after=0)

@@ -22,7 +22,6 @@ from airflow_provider_wa_analytics.hooks.kaleyra import (
     WABA_ID,
     KaleyraWhatsAppHook,
 )
-from airflow_provider_wa_analytics.testing import Sandbox
 from airflow_provider_wa_analytics.testing.kaleyra import (
     KALEYRA_API_KEY,
     KALEYRA_NO_API_SID,
@@ -243,12 +242,6 @@ def test_request_is_built_with_the_vendor_names_and_checks(monkeypatch):
 # -- over real HTTP against the sandbox ----------------------------------------------------------
 VENDOR = "kaleyra_whatsapp"
 FAST = {"backoff_initial": 0.01, "backoff_max": 0.02, "max_retries": 2, "rate_limit": 1000}
-
-
-@pytest.fixture(scope="module")
-def running_sandbox():
-    with Sandbox() as sandbox:
-        yield sandbox
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from airflow_provider_wa_analytics.hooks.vonage import (
     classify,
     query_array,
 )
-from airflow_provider_wa_analytics.testing import Fault, Sandbox
+from airflow_provider_wa_analytics.testing import Fault
 from airflow_provider_wa_analytics.testing.vonage import (
     VONAGE_API_KEY,
     VONAGE_API_SECRET,
@@ -50,12 +50,6 @@ FAST = {"rate_limit": 1000, "backoff_initial": 0.01, "backoff_max": 0.02}
 
 def days_ago(n: int) -> dt.date:
     return TODAY - dt.timedelta(days=n)
-
-
-@pytest.fixture(scope="module")
-def running_sandbox():
-    with Sandbox() as sandbox:
-        yield sandbox
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import pytest
 from airflow_provider_wa_analytics.exceptions import AuthenticationError, InvalidParameterError, NotFoundError
 from airflow_provider_wa_analytics.operators.insider import InsiderWebPushCampaignMetricsOperator
 from airflow_provider_wa_analytics.tables.insider_webpush import TABLES
-from airflow_provider_wa_analytics.testing import Sandbox
 from airflow_provider_wa_analytics.testing.webpush import INSIDER_WEBPUSH_PARTNER_ID
 from airflow_provider_wa_analytics.windows import Window
+from tests.conftest import unmetered
 
 VENDOR = "insider_webpush"
 CONN = "AIRFLOW_CONN_INSIDER_WEBPUSH_DEFAULT"
@@ -90,19 +90,10 @@ def test_templated_fields():
 
 
 # -- the operator's pieces over real HTTP -------------------------------------------------------
-@pytest.fixture(scope="module")
-def running_sandbox():
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def sandbox(running_sandbox, monkeypatch):
-    running_sandbox.reset()
-    running_sandbox.set_rate_limit(VENDOR, None)
-    monkeypatch.setenv(CONN, running_sandbox.connection_json(VENDOR, extra={"rate_limit": 1000}))
-    yield running_sandbox
-    running_sandbox.set_rate_limit(VENDOR, 30, 60)
+def sandbox(running_sandbox, sandbox_env):
+    sandbox_env(VENDOR, extra={"rate_limit": 1000})
+    yield from unmetered(running_sandbox, VENDOR, 30, 60)
 
 
 def tables_of(op, window):
@@ -262,19 +253,6 @@ def airflow_run(airflow_db, sandbox, monkeypatch):
         )
 
     return run
-
-
-@pytest.fixture
-def s3_bucket(monkeypatch):
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-    from tests.destinations.servers import aws_connection, moto_s3
-
-    with moto_s3() as endpoint:
-        monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection(endpoint))
-        hook = S3Hook(aws_conn_id="aws_default")
-        hook.create_bucket("wa-webpush")
-        yield hook, "wa-webpush"
 
 
 def test_example_dag_pulls_fifty_campaigns_into_s3_and_devices_sum_to_the_overview(

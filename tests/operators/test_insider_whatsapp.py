@@ -15,7 +15,7 @@ from airflow_provider_wa_analytics.operators.insider import (
     InsiderWhatsAppTransactionalStatisticsOperator,
 )
 from airflow_provider_wa_analytics.tables.insider_whatsapp import OVERALL_TABLES
-from airflow_provider_wa_analytics.testing import Fault, Sandbox
+from airflow_provider_wa_analytics.testing import Fault
 from airflow_provider_wa_analytics.windows import Window
 from tests.airflow_runner import daily, load_example_dag, run_dag, run_task
 
@@ -26,18 +26,13 @@ FILTER = {"campaign_type_ids": ["all"], "statuses": ["all"], "show_architect": T
 METRICS = ("sent", "delivered", "open", "click", "conversion")
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sb:
-        yield sb
-
-
 @pytest.fixture(autouse=True)
-def connection(sandbox, monkeypatch):
+def connection(sandbox, sandbox_env):
     sandbox.reset()
-    conn = sandbox.connection("insider_whatsapp")
-    conn["extra"] = {**conn.get("extra", {}), "backoff_initial": 0.01, "backoff_max": 0.05, "timeout": 2}
-    monkeypatch.setenv("AIRFLOW_CONN_INSIDER_WHATSAPP_DEFAULT", json.dumps(conn))
+    extra = sandbox.connection("insider_whatsapp").get("extra", {})
+    sandbox_env(
+        "insider_whatsapp", extra={**extra, "backoff_initial": 0.01, "backoff_max": 0.05, "timeout": 2}
+    )
 
 
 def run(operator_cls, **kwargs):

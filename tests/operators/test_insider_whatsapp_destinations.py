@@ -12,7 +12,6 @@ import pytest
 
 from airflow_provider_wa_analytics.operators.insider import InsiderWhatsAppOverallStatisticsOperator
 from airflow_provider_wa_analytics.tables.insider_whatsapp import OVERALL_TABLES
-from airflow_provider_wa_analytics.testing import Sandbox
 from airflow_provider_wa_analytics.windows import Window
 from tests.airflow_runner import daily, run_task
 from tests.destinations.conftest import Target, make_gcs_bucket, make_s3_bucket
@@ -23,16 +22,10 @@ pytestmark = pytest.mark.usefixtures("airflow_db")
 DAY = pendulum.datetime(2025, 3, 1, tz="UTC")
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sb:
-        yield sb
-
-
 @pytest.fixture(autouse=True)
-def connection(sandbox, monkeypatch):
+def connection(sandbox, sandbox_env):
     sandbox.reset()
-    monkeypatch.setenv("AIRFLOW_CONN_INSIDER_WHATSAPP_DEFAULT", sandbox.connection_json("insider_whatsapp"))
+    sandbox_env("insider_whatsapp")
 
 
 @pytest.fixture(params=["s3", "gs"])

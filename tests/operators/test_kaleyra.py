@@ -15,7 +15,6 @@ import pytest
 from airflow_provider_wa_analytics.exceptions import AuthenticationError, InvalidParameterError
 from airflow_provider_wa_analytics.operators.kaleyra import KaleyraTemplateAnalyticsOperator
 from airflow_provider_wa_analytics.tables.kaleyra import TABLES
-from airflow_provider_wa_analytics.testing import Sandbox
 from airflow_provider_wa_analytics.testing.kaleyra import KALEYRA_API_KEY, KALEYRA_WABA_ID
 from airflow_provider_wa_analytics.windows import Window
 from tests.airflow_runner import load_example_dag, run_dag, run_task
@@ -140,27 +139,13 @@ VENDOR = "kaleyra_whatsapp"
 MIDNIGHT = pendulum.now("UTC").start_of("day")
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sb:
-        yield sb
-
-
 @pytest.fixture
-def sandbox_conn(sandbox, monkeypatch, airflow_db):
+def sandbox_conn(sandbox, sandbox_env, airflow_db):
     sandbox.reset()
     sandbox.configure(VENDOR, paging_placement="data", default_page_size=100, counts="mixed")
-    conn = sandbox.connection(VENDOR)
     # rate_limit: the default paces at 10 requests/s, a guess for the real API; the sandbox has no limit.
-    conn["extra"] = {
-        **conn["extra"],
-        "backoff_initial": 0.01,
-        "backoff_max": 0.05,
-        "timeout": 5,
-        "rate_limit": 1000,
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_KALEYRA_WHATSAPP_DEFAULT", json.dumps(conn))
-    return conn
+    fast = {"backoff_initial": 0.01, "backoff_max": 0.05, "timeout": 5, "rate_limit": 1000}
+    return sandbox_env(VENDOR, extra={**sandbox.connection(VENDOR)["extra"], **fast})
 
 
 def run(**kwargs):

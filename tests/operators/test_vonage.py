@@ -19,7 +19,6 @@ from airflow_provider_wa_analytics.operators.vonage import (
     VonageTemplateAnalyticsOperator,
 )
 from airflow_provider_wa_analytics.tables.vonage import MESSAGING, PRICING, TEMPLATE
-from airflow_provider_wa_analytics.testing import Sandbox
 from airflow_provider_wa_analytics.testing.vonage import (
     VONAGE_API_SECRET,
     VONAGE_INSIGHTS_WABA_ID,
@@ -135,19 +134,11 @@ def test_consecutive_hourly_runs_ask_for_each_day_once(vonage_conn):
 
 
 # -- real runs against the sandbox ---------------------------------------------------------------
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sb:
-        yield sb
-
-
 @pytest.fixture
-def sandbox_conn(sandbox, monkeypatch, airflow_db):
+def sandbox_conn(sandbox, sandbox_env, airflow_db):
     sandbox.reset()
     sandbox.configure(VENDOR, page_size=100, propagation_requests=2, links="vendor", repeat_cursor=False)
-    conn = sandbox.connection(VENDOR, extra=FAST)
-    monkeypatch.setenv("AIRFLOW_CONN_VONAGE_WHATSAPP_DEFAULT", json.dumps(conn))
-    return conn
+    return sandbox_env(VENDOR, extra=FAST)
 
 
 def read_jsonl(path):
@@ -268,19 +259,6 @@ def test_enable_insights_operator(sandbox, sandbox_conn):
 
 
 # -- the example DAG: enable, wait deferred, pull 25 templates over 80 days into S3 ----------------
-@pytest.fixture
-def s3_bucket(monkeypatch):
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-    from tests.destinations.servers import aws_connection, moto_s3
-
-    with moto_s3() as endpoint:
-        monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection(endpoint))
-        hook = S3Hook(aws_conn_id="aws_default")
-        hook.create_bucket("wa-vonage")
-        yield hook, "wa-vonage"
-
-
 def test_example_dag_enables_waits_deferred_and_pulls_everything_into_s3(
     sandbox, sandbox_conn, s3_bucket, monkeypatch
 ):

@@ -130,14 +130,8 @@ BAD: list[Bad] = [
         for c in EVERY_OPERATOR
     ),
     # -- far-future windows, oversized plans, arguments checked when the DAG is parsed ----------
-    *(
-        Bad(f"{c}-far-future", run_case(c, end="2100-01-01"), "end", ("future",))
-        for c in EVERY_OPERATOR
-    ),
-    *(
-        Bad(f"{c}-end-9999", run_case(c, end="9999-12-31"), "end", ("future",))
-        for c in EVERY_OPERATOR
-    ),
+    *(Bad(f"{c}-far-future", run_case(c, end="2100-01-01"), "end", ("future",)) for c in EVERY_OPERATOR),
+    *(Bad(f"{c}-end-9999", run_case(c, end="9999-12-31"), "end", ("future",)) for c in EVERY_OPERATOR),
     *(  # every case whose sandbox run plans more than one call (Vonage messaging/pricing: one range)
         Bad(f"{c}-max-calls", run_case(c, max_calls=1), "max_calls", ("requests",))
         for c in EVERY_OPERATOR

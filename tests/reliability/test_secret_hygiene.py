@@ -52,6 +52,7 @@ from airflow_provider_wa_analytics.testing.vonage import (
     VONAGE_WABA_ID,
 )
 from airflow_provider_wa_analytics.testing.webpush import INSIDER_WEBPUSH_UPSTREAM_FAILURE_CAMPAIGN_ID
+from tests.conftest import EVERY_FAULT
 from tests.reliability.cases import CASES, CASES_BY_ID, FAST_EXTRAS, MINIMAL_CONTEXT, EndpointCase
 from tests.reliability.hostile_server import Mode
 from tests.reliability.support import TALLY
@@ -182,16 +183,7 @@ def test_a_successful_run_shows_no_credential(sandbox, use_connection, case, out
 
 
 # -- every operator: rejected credentials and every fault kind until retries run out --------------
-ERROR_FAULTS = [
-    Fault.RATE_LIMIT,
-    Fault.SERVER_ERROR,
-    Fault.BAD_GATEWAY_HTML,
-    Fault.UNAVAILABLE,
-    Fault.CONNECTION_RESET,
-    Fault.TIMEOUT,
-    Fault.TRUNCATED,
-    Fault.HTML_200,
-]
+ERROR_FAULTS = EVERY_FAULT
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)

@@ -19,7 +19,6 @@ import pytest
 
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
 from airflow_provider_wa_analytics.hooks.insider import InsiderWebPushHook
-from airflow_provider_wa_analytics.testing import Sandbox
 from airflow_provider_wa_analytics.testing.server import Fault, key_id, peak_in_window
 from airflow_provider_wa_analytics.testing.webpush import INSIDER_WEBPUSH_TOKEN
 from tests.conftest import REPO_ROOT
@@ -29,12 +28,6 @@ VENDOR = "insider_webpush"
 CONN = "AIRFLOW_CONN_INSIDER_WEBPUSH_DEFAULT"
 KEY = key_id(INSIDER_WEBPUSH_TOKEN)
 WORKERS = 3
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sandbox:
-        yield sandbox
 
 
 @pytest.fixture

@@ -11,32 +11,16 @@ import pytest
 from airflow_provider_wa_analytics.exceptions import AuthenticationError, ForbiddenError, NotFoundError
 from airflow_provider_wa_analytics.operators.vonage import VonageEnableInsightsOperator
 from airflow_provider_wa_analytics.sensors.vonage import VonageInsightsSensor
-from airflow_provider_wa_analytics.testing import Fault, Sandbox
+from airflow_provider_wa_analytics.testing import Fault
 from airflow_provider_wa_analytics.testing.vonage import (
     VONAGE_INSIGHTS_WABA_ID,
     VONAGE_UNLINKED_WABA_ID,
     VONAGE_WABA_ID,
 )
 from airflow_provider_wa_analytics.triggers.vonage import VonageInsightsTrigger
+from tests.vonage_fixtures import FAST, TEMPLATE, VENDOR, insights_sandbox
 
-VENDOR = "vonage_whatsapp"
-TEMPLATE = "458951126288942"
-FAST = {"rate_limit": 1000, "backoff_initial": 0.01, "backoff_max": 0.02, "max_retries": 0}
-
-
-@pytest.fixture(scope="module")
-def running_sandbox():
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sandbox(running_sandbox, monkeypatch):
-    running_sandbox.reset()
-    running_sandbox.configure(VENDOR, propagation_requests=2, propagation_seconds=0.0)
-    conn = running_sandbox.connection(VENDOR, extra=FAST)
-    monkeypatch.setenv("AIRFLOW_CONN_VONAGE_WHATSAPP_DEFAULT", json.dumps(conn))
-    return running_sandbox
+sandbox = insights_sandbox(propagation_requests=2)
 
 
 def sensor(waba_id=VONAGE_WABA_ID, **kwargs):

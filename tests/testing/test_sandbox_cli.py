@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from airflow_provider_wa_analytics.testing import INSIDER_WHATSAPP_KEY
+from airflow_provider_wa_analytics.testing.insider import INSIDER_WHATSAPP_KEY
 
 COMMAND = [sys.executable, "-m", "airflow_provider_wa_analytics.testing", "serve"]
 BODY = {"start_time": 1740787200, "end_time": 1740787200 + 86_400}

@@ -11,14 +11,14 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_wa_analytics.testing import (
+from airflow_provider_wa_analytics.testing import Sandbox
+from airflow_provider_wa_analytics.testing.insider import (
     INSIDER_WHATSAPP_ALT_SHAPE_KEY,
     INSIDER_WHATSAPP_INACTIVE_KEY,
     INSIDER_WHATSAPP_IP_RESTRICTED_KEY,
     INSIDER_WHATSAPP_KEY,
     INSIDER_WHATSAPP_NO_TRANSACTIONAL_KEY,
     InsiderWhatsAppApp,
-    Sandbox,
 )
 
 DAY = 86_400

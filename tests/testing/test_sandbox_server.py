@@ -13,12 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_wa_analytics.testing import (
-    INSIDER_WHATSAPP_ALT_SHAPE_KEY,
-    INSIDER_WHATSAPP_KEY,
-    Fault,
-    Sandbox,
-)
+from airflow_provider_wa_analytics.testing import Fault, Sandbox
+from airflow_provider_wa_analytics.testing.insider import INSIDER_WHATSAPP_ALT_SHAPE_KEY, INSIDER_WHATSAPP_KEY
 
 OVERALL = "/v1/statistics/overall"
 TRANSACTIONAL = "/v1/statistics/transactional"
@@ -360,19 +356,19 @@ def test_unknown_control_endpoint(sandbox):
 
 
 def test_connection_helpers(sandbox):
-    conn = json.loads(sandbox.connection_json())
+    conn = json.loads(sandbox.connection_json("insider_whatsapp"))
     assert conn == {"conn_type": "insider_whatsapp", "password": INSIDER_WHATSAPP_KEY, "host": sandbox.url}
     other = json.loads(sandbox.connection_json("insider_whatsapp", password="INS.ip-restricted"))
     assert other["password"] == "INS.ip-restricted"
     assert sandbox.connection_env("insider_whatsapp") == {
-        "AIRFLOW_CONN_INSIDER_WHATSAPP_DEFAULT": sandbox.connection_json()
+        "AIRFLOW_CONN_INSIDER_WHATSAPP_DEFAULT": sandbox.connection_json("insider_whatsapp")
     }
     every = sandbox.connection_env()
-    assert every["AIRFLOW_CONN_INSIDER_WHATSAPP_DEFAULT"] == sandbox.connection_json()
+    assert every["AIRFLOW_CONN_INSIDER_WHATSAPP_DEFAULT"] == sandbox.connection_json("insider_whatsapp")
     assert len(every) == len(sandbox.vendors)
     assert list(sandbox.connection_env("insider_whatsapp", conn_id="wa")) == ["AIRFLOW_CONN_WA"]
     # Airflow parses this URI into host "http://127.0.0.1", the port and the password.
-    assert sandbox.connection_uri() == (
+    assert sandbox.connection_uri("insider_whatsapp") == (
         f"insider-whatsapp://http://:{INSIDER_WHATSAPP_KEY}@127.0.0.1:{sandbox.port}"
     )
 

@@ -7,31 +7,16 @@ import json
 
 import pytest
 
-from airflow_provider_wa_analytics.testing import Fault, Sandbox
+from airflow_provider_wa_analytics.testing import Fault
 from airflow_provider_wa_analytics.testing.vonage import (
     VONAGE_INSIGHTS_WABA_ID,
     VONAGE_UNLINKED_WABA_ID,
     VONAGE_WABA_ID,
 )
 from airflow_provider_wa_analytics.triggers.vonage import VonageInsightsTrigger, error_from_event
+from tests.vonage_fixtures import FAST, TEMPLATE, VENDOR, insights_sandbox
 
-VENDOR = "vonage_whatsapp"
-FAST = {"rate_limit": 1000, "backoff_initial": 0.01, "backoff_max": 0.02, "max_retries": 0}
-
-
-@pytest.fixture(scope="module")
-def running_sandbox():
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sandbox(running_sandbox, monkeypatch):
-    running_sandbox.reset()
-    running_sandbox.configure(VENDOR, propagation_requests=3, propagation_seconds=0.0)
-    conn = running_sandbox.connection(VENDOR, extra=FAST)
-    monkeypatch.setenv("AIRFLOW_CONN_VONAGE_WHATSAPP_DEFAULT", json.dumps(conn))
-    return running_sandbox
+sandbox = insights_sandbox(propagation_requests=3)
 
 
 def first_event(trigger: VonageInsightsTrigger):
@@ -44,7 +29,7 @@ def first_event(trigger: VonageInsightsTrigger):
 
 
 def trigger(waba_id=VONAGE_WABA_ID, **kwargs):
-    return VonageInsightsTrigger(waba_id=waba_id, template_id="458951126288942", poll_interval=0, **kwargs)
+    return VonageInsightsTrigger(waba_id=waba_id, template_id=TEMPLATE, poll_interval=0, **kwargs)
 
 
 def test_serializes_to_its_import_path_and_plain_kwargs():
