@@ -34,8 +34,10 @@ def _vonage(sandbox: RemoteSandbox, concurrency: int) -> tuple[float, list[dict[
     os.environ.update(case.connection_env(sandbox, rate_limit=RATE, max_retries=0))
     out = Path(tempfile.mkdtemp(prefix="wa-bench-latency-"))
     op = case.build(
-        start=days_ago(89),
-        end=days_ago(-2),  # 91 days: two ranges (90 + 1)
+        # 91 days, today's included: two ranges (90 + 1), inside the 90-day retention, ending tomorrow
+        # at midnight (a window may end up to a day after now).
+        start=days_ago(90),
+        end=days_ago(-1),
         template_ids=[f"4589511262{i:05d}" for i in range(REQUESTS // 2 * 10)],
         max_concurrency=concurrency,
         destination=f"{out.as_uri()}/{{table}}.jsonl",
