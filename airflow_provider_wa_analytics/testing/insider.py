@@ -18,15 +18,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple, NoReturn
 
+from airflow_provider_wa_analytics.testing import server
 from airflow_provider_wa_analytics.testing.late import settle, settled_percent
-from airflow_provider_wa_analytics.testing.server import (
-    Reject,
-    Request,
-    Response,
-    Route,
-    VendorApp,
-    json_response,
-)
+from airflow_provider_wa_analytics.testing.server import Request, Response, Route, VendorApp, json_response
 
 INSIDER_WHATSAPP_KEY = "INS.sandbox-whatsapp-key"
 """Valid for both endpoints."""
@@ -298,7 +292,7 @@ def _sum_columns(rows: Sequence[tuple[int, ...]], width: int) -> tuple[int, ...]
 
 
 def _fail(status: int, body: dict[str, Any]) -> NoReturn:
-    raise Reject(json_response(status, body))
+    raise server.Reject(json_response(status, body))
 
 
 def _parse_error(errors: str) -> NoReturn:
@@ -436,7 +430,7 @@ def _type_id(value: Any) -> int | None:
 
 
 def parse_overall(body: bytes) -> tuple[int, int, CampaignFilter]:
-    """Parse and validate an overall request as the API does; raises ``Reject`` with its answer."""
+    """Parse and validate an overall request as the API does; raises ``server.Reject`` with its answer."""
     struct = "OverallStatisticsRequest"
     document = _decode(body, struct)
     start_time = _int64(document, "start_time", struct)
@@ -526,11 +520,7 @@ class InsiderWhatsAppApp(VendorApp):
     )
 
     conn_password = INSIDER_WHATSAPP_KEY
-    OPTIONS = {"campaigns_per_day": lambda value: value, "seed": None}  # the setter checks the value
-
-    def __init__(self, *, seed: int = 0, campaigns_per_day: int = 2) -> None:
-        super().__init__(seed=seed)
-        self.campaigns_per_day = campaigns_per_day
+    OPTIONS = {"campaigns_per_day": server.Option(2), "seed": None}  # the property's setter checks the value
 
     @property
     def campaigns_per_day(self) -> int:
@@ -610,7 +600,7 @@ class InsiderWhatsAppApp(VendorApp):
         )
         try:
             start, end, parsed = parse_overall(body)
-        except Reject as reject:
+        except server.Reject as reject:
             raise ValueError(reject.response.body.decode()) from None
         result = self._overall_body(start, end, parsed)
         return alt_shape_body(result["summary"]) if alt_shape else result
@@ -629,7 +619,7 @@ class InsiderWhatsAppApp(VendorApp):
             payload["accounts"] = list(accounts)
         try:
             start, end, wanted = parse_transactional(_json_body(payload))
-        except Reject as reject:
+        except server.Reject as reject:
             raise ValueError(reject.response.body.decode()) from None
         result = self._transactional_body(start, end, wanted)
         return alt_shape_body(result) if alt_shape else result

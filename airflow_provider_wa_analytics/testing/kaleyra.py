@@ -16,19 +16,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from airflow_provider_wa_analytics.testing.server import (
-    Reject,
-    Request,
-    Response,
-    Route,
-    VendorApp,
-    a_day,
-    decode_token,
-    encode_token,
-    json_response,
-    one_of,
-    whole_number,
-)
+from airflow_provider_wa_analytics.testing import server
+from airflow_provider_wa_analytics.testing.server import Request, Response, Route, VendorApp, json_response
 
 KALEYRA_SID = "HXSB00000000001IN"
 """The account SID that works with :data:`KALEYRA_API_KEY`."""
@@ -82,12 +71,12 @@ def _digest(*parts: Any) -> bytes:
 
 
 def encode_cursor(offset: int) -> str:
-    return encode_token(f"offset:{offset}".encode())
+    return server.encode_token(f"offset:{offset}".encode())
 
 
 def decode_cursor(cursor: str) -> int | None:
     try:
-        prefix, _, number = (decode_token(cursor) or b"").decode().partition(":")
+        prefix, _, number = (server.decode_token(cursor) or b"").decode().partition(":")
         offset = int(number)
     except (ValueError, UnicodeDecodeError):
         return None
@@ -118,29 +107,17 @@ class KaleyraWhatsAppApp(VendorApp):
     conn_login, conn_password, conn_extra = KALEYRA_SID, KALEYRA_API_KEY, {"pod": "in"}
     OPTIONS = {
         "seed": None,
-        "paging_placement": one_of("paging_placement", PAGING_PLACEMENTS),
-        "default_page_size": whole_number("default_page_size must be a positive integer", 1),
-        "counts": one_of("counts", COUNT_STYLES),
-        "today": a_day,
+        "paging_placement": server.Option("data", server.one_of("paging_placement", PAGING_PLACEMENTS)),
+        "default_page_size": server.Option(
+            DEFAULT_PAGE_SIZE, server.whole_number("default_page_size must be a positive integer", 1)
+        ),
+        "counts": server.Option("mixed", server.one_of("counts", COUNT_STYLES)),
+        "today": server.Option(None, server.a_day),
     }
-
-    def __init__(
-        self,
-        *,
-        seed: int = 0,
-        paging_placement: str = "data",
-        default_page_size: int = DEFAULT_PAGE_SIZE,
-        counts: str = "mixed",
-        today: str | None = None,
-    ) -> None:
-        super().__init__(seed=seed)
-        self.paging_placement = "data"
-        self.default_page_size = DEFAULT_PAGE_SIZE
-        self.counts = "mixed"
-        self.today: dt.date | None = None
-        self.configure(
-            paging_placement=paging_placement, default_page_size=default_page_size, counts=counts, today=today
-        )
+    paging_placement: str
+    default_page_size: int
+    counts: str
+    today: dt.date | None
 
     def routes(self) -> list[Route]:
         return [
@@ -194,8 +171,8 @@ class KaleyraWhatsAppApp(VendorApp):
             values = query.get(name)
             return values[0].strip() if values else None
 
-        def reject(param: str, message: str) -> Reject:
-            return Reject(_param_error(param, message))
+        def reject(param: str, message: str) -> server.Reject:
+            return server.Reject(_param_error(param, message))
 
         status = one("status")
         if status is not None and status.lower() not in TEMPLATE_STATUSES:
@@ -224,20 +201,22 @@ class KaleyraWhatsAppApp(VendorApp):
         after = one("after") or ""
         offset = decode_cursor(after) if after else 0
         if offset is None:
-            raise Reject(meta_error("Invalid parameter: the after cursor is not valid"))
+            raise server.Reject(meta_error("Invalid parameter: the after cursor is not valid"))
         # Meta's own checks, passed through by Kaleyra (wording invented).
         start, end = dates["start_date"], dates["end_date"]
         today = self.today or dt.datetime.now(dt.timezone.utc).date()
         if end < start:
-            raise Reject(meta_error("Invalid parameter: end must be after start"))
+            raise server.Reject(meta_error("Invalid parameter: end must be after start"))
         if (end - start).days + 1 > MAX_RANGE_DAYS:
-            raise Reject(
+            raise server.Reject(
                 meta_error(f"Invalid parameter: start and end can be at most {MAX_RANGE_DAYS} days apart")
             )
         if start < today - dt.timedelta(days=LOOKBACK_DAYS):
-            raise Reject(meta_error(f"Invalid parameter: start must be within the last {LOOKBACK_DAYS} days"))
+            raise server.Reject(
+                meta_error(f"Invalid parameter: start must be within the last {LOOKBACK_DAYS} days")
+            )
         if len(ids) > MAX_TEMPLATE_IDS:
-            raise Reject(
+            raise server.Reject(
                 meta_error(f"Invalid parameter: template_ids can hold at most {MAX_TEMPLATE_IDS} ids")
             )
         return {

@@ -59,7 +59,7 @@ class Sandbox:
     Example::
 
         with Sandbox() as sandbox:
-            os.environ.update(sandbox.connection_env())  # AIRFLOW_CONN_INSIDER_WHATSAPP_DEFAULT
+            os.environ.update(sandbox.connection_env())  # AIRFLOW_CONN_<VENDOR>_DEFAULT, every vendor
 
     ``rate_limits`` overrides the documented limits per vendor: ``{"insider_whatsapp": (10, 1.0)}``
     (10 requests per second), ``None`` as a value removes the vendor's limit. ``vendor_options``

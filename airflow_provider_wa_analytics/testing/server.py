@@ -118,6 +118,15 @@ class Route:
         return cls(method.upper(), re.compile(pattern), handler, name)
 
 
+@dataclass(frozen=True)
+class Option:
+    """A vendor option: its default and the check that turns a given value into the stored one
+    (raising ValueError)."""
+
+    default: Any
+    check: Callable[[Any], Any] = field(default=lambda value: value)
+
+
 class VendorApp:
     """One vendor API served by the sandbox. Subclasses set ``vendor`` and implement :meth:`routes`.
 
@@ -128,10 +137,15 @@ class VendorApp:
     #: The documented limit as ``(limit, per)``, applied per vendor and per credential; None: unlimited.
     default_rate_limit: ClassVar[RateLimit | None] = None
 
-    def __init__(self, *, seed: int = 0) -> None:
+    def __init__(self, *, seed: int = 0, **options: Any) -> None:
+        """``options``: the vendor's :attr:`OPTIONS` (the others keep their defaults)."""
         self.seed = seed
         #: Late-arriving figures: the UTC day the data is served "as of" (None: every figure final).
         self.as_of: dt.date | None = None
+        for name, option in self.OPTIONS.items():
+            if option is not None:
+                setattr(self, name, option.default)
+        self.configure(**options)
 
     def settled(self, value: int, day: dt.date) -> int:
         """A late-arriving count of ``day`` as known on :attr:`as_of` (see :mod:`.late`)."""
@@ -157,10 +171,9 @@ class VendorApp:
     conn_password: ClassVar[str | None] = None
     conn_extra: ClassVar[Mapping[str, Any] | None] = None
 
-    #: The vendor's options, in the order :meth:`options` shows them: each name with the check that
-    #: turns a given value into the stored attribute (raising ValueError), or None for a value shown
-    #: but not settable (``seed``).
-    OPTIONS: ClassVar[Mapping[str, Callable[[Any], Any] | None]] = {}
+    #: The vendor's options (constructor keywords, :meth:`configure`), in the order :meth:`options`
+    #: shows them; None for a value shown but not settable (``seed``).
+    OPTIONS: ClassVar[Mapping[str, Option | None]] = {}
 
     def connection(self, url: str) -> dict[str, Any]:
         """The Airflow connection (as ``AIRFLOW_CONN_*`` JSON fields) that authenticates successfully."""
@@ -176,12 +189,12 @@ class VendorApp:
 
     def configure(self, **options: Any) -> None:
         """Change vendor options at runtime (e.g. Insider's ``campaigns_per_day``); see :attr:`OPTIONS`."""
-        unknown = set(options) - {name for name, check in self.OPTIONS.items() if check is not None}
+        unknown = set(options) - {name for name, option in self.OPTIONS.items() if option is not None}
         if unknown:
             raise TypeError(f"{self.vendor} has no options {sorted(unknown)}")
-        for name, check in self.OPTIONS.items():
-            if check is not None and name in options:
-                setattr(self, name, check(options[name]))
+        for name, option in self.OPTIONS.items():
+            if option is not None and name in options:
+                setattr(self, name, option.check(options[name]))
 
     def options(self) -> dict[str, Any]:
         shown = {name: getattr(self, name) for name in self.OPTIONS}

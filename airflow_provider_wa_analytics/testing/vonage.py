@@ -35,20 +35,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
+from airflow_provider_wa_analytics.testing import server
 from airflow_provider_wa_analytics.testing.late import settle, settled_percent
-from airflow_provider_wa_analytics.testing.server import (
-    Reject,
-    Request,
-    Response,
-    Route,
-    VendorApp,
-    a_day,
-    decode_token,
-    encode_token,
-    json_response,
-    one_of,
-    whole_number,
-)
+from airflow_provider_wa_analytics.testing.server import Request, Response, Route, VendorApp, json_response
 
 VONAGE_API_KEY = "sandbox1"
 """The API key (connection login) that works with :data:`VONAGE_API_SECRET`."""
@@ -125,11 +114,11 @@ def _non_negative_seconds(value: Any) -> float:
 
 
 def encode_cursor(state: dict[str, Any]) -> str:
-    return encode_token(json.dumps(state, separators=(",", ":")).encode())
+    return server.encode_token(json.dumps(state, separators=(",", ":")).encode())
 
 
 def decode_cursor(cursor: str) -> dict[str, Any] | None:
-    payload = decode_token(cursor)
+    payload = server.decode_token(cursor)
     try:
         state = json.loads(payload) if payload is not None else None
     except (ValueError, UnicodeDecodeError):
@@ -246,58 +235,47 @@ class VonageWhatsAppApp(VendorApp):
     conn_login, conn_password = VONAGE_API_KEY, VONAGE_API_SECRET
     OPTIONS = {
         "seed": None,
-        "page_size": whole_number("page_size must be an integer >= 1", 1),
-        "propagation_requests": whole_number("propagation_requests must be an integer >= 0", 0),
-        "propagation_seconds": _non_negative_seconds,
-        "links": one_of("links", LINKS),
-        "repeat_cursor": bool,
-        "enable_insights_body": one_of(
-            "enable_insights_body", ("json", "empty"), "enable_insights_body must be json or empty"
+        "page_size": server.Option(
+            DEFAULT_PAGE_SIZE, server.whole_number("page_size must be an integer >= 1", 1)
         ),
-        "already_enabled_status": one_of(
-            "already_enabled_status", (None, 400, 409), "already_enabled_status must be None, 400 or 409"
+        "propagation_requests": server.Option(
+            2, server.whole_number("propagation_requests must be an integer >= 0", 0)
         ),
-        "today": a_day,
+        "propagation_seconds": server.Option(0.0, _non_negative_seconds),
+        "links": server.Option("vendor", server.one_of("links", LINKS)),
+        "repeat_cursor": server.Option(False, bool),
+        "enable_insights_body": server.Option(
+            "json",
+            server.one_of(
+                "enable_insights_body", ("json", "empty"), "enable_insights_body must be json or empty"
+            ),
+        ),
+        "already_enabled_status": server.Option(
+            None,
+            server.one_of(
+                "already_enabled_status", (None, 400, 409), "already_enabled_status must be None, 400 or 409"
+            ),
+        ),
+        "today": server.Option(None, server.a_day),
     }
+    page_size: int
+    propagation_requests: int
+    propagation_seconds: float
+    links: str
+    repeat_cursor: bool
+    enable_insights_body: str
+    already_enabled_status: int | None
+    today: dt.date | None
 
-    def __init__(
-        self,
-        *,
-        seed: int = 0,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        propagation_requests: int = 2,
-        propagation_seconds: float = 0.0,
-        links: str = "vendor",
-        repeat_cursor: bool = False,
-        enable_insights_body: str = "json",
-        already_enabled_status: int | None = None,
-        today: str | dt.date | None = None,
-    ) -> None:
-        super().__init__(seed=seed)
+    def __init__(self, *, seed: int = 0, **options: Any) -> None:
+        """``options``: see the class docstring (:attr:`OPTIONS`)."""
         #: The clock of ``propagation_seconds``; a test may replace it to move time without sleeping.
         self.clock: Callable[[], float] = time.monotonic
         self._lock = threading.Lock()
         self._insights: dict[str, dict[str, float] | None] = {}
         self._private_key: Any = None
         self._memo: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-        self.page_size = DEFAULT_PAGE_SIZE
-        self.propagation_requests = 2
-        self.propagation_seconds = 0.0
-        self.links = "vendor"
-        self.repeat_cursor = False
-        self.enable_insights_body = "json"
-        self.already_enabled_status: int | None = None
-        self.today: dt.date | None = None
-        self.configure(
-            page_size=page_size,
-            propagation_requests=propagation_requests,
-            propagation_seconds=propagation_seconds,
-            links=links,
-            repeat_cursor=repeat_cursor,
-            enable_insights_body=enable_insights_body,
-            already_enabled_status=already_enabled_status,
-            today=today,
-        )
+        super().__init__(seed=seed, **options)
         self.reset()
 
     # -- options -------------------------------------------------------------------------------
@@ -408,9 +386,11 @@ class VonageWhatsAppApp(VendorApp):
         """The WABA of the path, or the documented 403 / 404."""
         waba_id = request.params["waba_id"]
         if waba_id == VONAGE_UNLINKED_WABA_ID:
-            raise Reject(problem(403, "Unauthorized", "API key is not linked to this WABA ID", "forbidden"))
+            raise server.Reject(
+                problem(403, "Unauthorized", "API key is not linked to this WABA ID", "forbidden")
+            )
         if waba_id not in self.linked_wabas:
-            raise Reject(problem(404, "Resource not found", "WABA ID is invalid", "not-found"))
+            raise server.Reject(problem(404, "Resource not found", "WABA ID is invalid", "not-found"))
         return waba_id
 
     # -- insights ------------------------------------------------------------------------------
@@ -496,7 +476,7 @@ class VonageWhatsAppApp(VendorApp):
                     or not isinstance(state.get("q"), dict)
                     or not isinstance(state.get("o"), int)
                 ):
-                    raise Reject(invalid(name, "the cursor is not valid"))
+                    raise server.Reject(invalid(name, "the cursor is not valid"))
                 return {k: list(v) for k, v in state["q"].items()}, state["o"]
         return {k: v for k, v in request.query.items() if k not in cursor_params}, 0
 
@@ -511,19 +491,21 @@ class VonageWhatsAppApp(VendorApp):
             try:
                 dates[name] = dt.date.fromisoformat(text)
             except ValueError:
-                raise Reject(invalid(name, "required, in the format YYYY-MM-DD")) from None
+                raise server.Reject(invalid(name, "required, in the format YYYY-MM-DD")) from None
         start, end = dates["start"], dates["end"]
         if end < start:
-            raise Reject(invalid("end", "must not be before start"))
+            raise server.Reject(invalid("end", "must not be before start"))
         if start < today - dt.timedelta(days=LOOKBACK_DAYS):
-            raise Reject(invalid("start", f"must be within the last {LOOKBACK_DAYS} days (the lookback)"))
+            raise server.Reject(
+                invalid("start", f"must be within the last {LOOKBACK_DAYS} days (the lookback)")
+            )
         return start, end
 
     @staticmethod
     def _choice(query: dict[str, list[str]], name: str, allowed: Sequence[str], default: str | None) -> str:
         value = ((query.get(name) or [""])[0] or "").strip().upper() or default
         if value is None or value not in allowed:
-            raise Reject(invalid(name, f"must be one of {', '.join(allowed)}"))
+            raise server.Reject(invalid(name, f"must be one of {', '.join(allowed)}"))
         return value
 
     @staticmethod
@@ -532,7 +514,7 @@ class VonageWhatsAppApp(VendorApp):
         if allowed is not None:
             wrong = [v for v in values if v.upper() not in allowed]
             if wrong:
-                raise Reject(invalid(name, f"{wrong[0]!r} is not one of {', '.join(allowed)}"))
+                raise server.Reject(invalid(name, f"{wrong[0]!r} is not one of {', '.join(allowed)}"))
             values = [v.upper() for v in values]
         return values
 
@@ -541,7 +523,7 @@ class VonageWhatsAppApp(VendorApp):
         if not text:
             return self.page_size
         if not text.isdigit() or int(text) < 1:
-            raise Reject(invalid("page_size", "must be a positive integer"))
+            raise server.Reject(invalid("page_size", "must be a positive integer"))
         return int(text)
 
     def _link(self, request: Request, path: str, params: dict[str, str]) -> str:
@@ -645,17 +627,17 @@ class VonageWhatsAppApp(VendorApp):
         if cursor and cursor != FIRST_PAGE_CURSOR:
             state = decode_cursor(cursor)
             if state is None or not isinstance(state.get("o"), int):
-                raise Reject(invalid("cursor", "the cursor is not valid"))
+                raise server.Reject(invalid("cursor", "the cursor is not valid"))
             offset = state["o"]
         first, last = self._dates(query, required=True)
         if (last - first).days > MAX_RANGE_DAYS:
-            raise Reject(invalid("end", f"at most {MAX_RANGE_DAYS} days after start"))
+            raise server.Reject(invalid("end", f"at most {MAX_RANGE_DAYS} days after start"))
         self._choice(query, "granularity", ("DAILY",), None)
         ids = self._array(query, "template_ids")
         if not ids:
-            raise Reject(invalid("template_ids", "required"))
+            raise server.Reject(invalid("template_ids", "required"))
         if len(ids) > MAX_TEMPLATE_IDS:
-            raise Reject(invalid("template_ids", f"at most {MAX_TEMPLATE_IDS} template ids"))
+            raise server.Reject(invalid("template_ids", f"at most {MAX_TEMPLATE_IDS} template ids"))
         metrics = self._array(query, "metric_types", METRIC_TYPES)
         size = self._page_size(query)
         waiting = self._insights_answer(waba_id)

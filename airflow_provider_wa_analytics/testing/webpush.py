@@ -13,14 +13,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from airflow_provider_wa_analytics.testing.server import (
-    Request,
-    Response,
-    Route,
-    VendorApp,
-    json_response,
-    whole_number,
-)
+from airflow_provider_wa_analytics.testing import server
+from airflow_provider_wa_analytics.testing.server import Request, Response, Route, VendorApp, json_response
 
 INSIDER_WEBPUSH_TOKEN = "sandbox-webpush-token"  # noqa: S105 (a sandbox-only credential)
 """The valid API token (``Authorization: Bearer ...``)."""
@@ -88,13 +82,13 @@ class InsiderWebPushApp(VendorApp):
 
     conn_login, conn_password = INSIDER_WEBPUSH_PARTNER_ID, INSIDER_WEBPUSH_TOKEN
     OPTIONS = {
-        "campaigns": whole_number("campaigns must be an integer from 0 to 1000000", 0, 1_000_000),
+        "campaigns": server.Option(
+            250, server.whole_number("campaigns must be an integer from 0 to 1000000", 0, 1_000_000)
+        ),
         "seed": None,
     }
 
-    def __init__(self, *, seed: int = 0, campaigns: int = 250) -> None:
-        super().__init__(seed=seed)
-        self.configure(campaigns=campaigns)
+    campaigns: int
 
     @property
     def campaign_ids(self) -> list[str]:

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 import requests
 
-from airflow_provider_wa_analytics.testing import Sandbox
 from airflow_provider_wa_analytics.testing.kaleyra import (
     KALEYRA_API_KEY,
     KALEYRA_NO_API_SID,
@@ -20,24 +19,16 @@ from airflow_provider_wa_analytics.testing.kaleyra import (
     decode_cursor,
     encode_cursor,
 )
+from tests.testing.sandbox_options import with_defaults
 
 VENDOR = "kaleyra_whatsapp"
 INVALID_STATUS = "invalid status given. valid values are : accepted, pending, rejected, paused, disabled"
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 
 
-@pytest.fixture(scope="module")
-def running_sandbox():
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
 def sandbox(running_sandbox):
-    running_sandbox.reset()
-    running_sandbox.configure(
-        VENDOR, paging_placement="data", default_page_size=100, counts="mixed", today=TODAY.isoformat()
-    )
+    with_defaults(running_sandbox, VENDOR, today=TODAY.isoformat())
     yield running_sandbox
     running_sandbox.configure(VENDOR, today=None)
 

@@ -87,17 +87,11 @@ TYPE_IDS = {"standard": 1, "abTest": 2, "split": 3, "transactional": 5, "other":
 TAG_IDS = {"promo": 1, "newsletter": 2, "vip": 3}
 
 
-@pytest.fixture(scope="module")
-def running() -> Iterator[Sandbox]:
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def sandbox(running: Sandbox) -> Iterator[Sandbox]:
-    running.reset()
-    yield running
-    running.configure("insider_whatsapp", campaigns_per_day=2)
+def sandbox(running_sandbox: Sandbox) -> Iterator[Sandbox]:
+    running_sandbox.reset()
+    yield running_sandbox
+    running_sandbox.configure("insider_whatsapp", campaigns_per_day=2)
 
 
 def post(sandbox: Sandbox, path: str, body: Any, key: str | None = INSIDER_WHATSAPP_KEY) -> requests.Response:

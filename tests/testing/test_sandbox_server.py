@@ -22,19 +22,13 @@ BODY = {"start_time": 1740787200, "end_time": 1740787200 + 3 * 86_400}
 RATE_LIMITED = {"message": "rate limited", "error": {"message": "rate limited", "code": 2021}}
 
 
-@pytest.fixture(scope="module")
-def running() -> Iterator[Sandbox]:
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def sandbox(running: Sandbox) -> Iterator[Sandbox]:
-    running.reset()
-    yield running
-    running.latency = 0.0
-    running.set_rate_limit("insider_whatsapp", 100, per=1.0)
-    running.reset()
+def sandbox(running_sandbox: Sandbox) -> Iterator[Sandbox]:
+    running_sandbox.reset()
+    yield running_sandbox
+    running_sandbox.latency = 0.0
+    running_sandbox.set_rate_limit("insider_whatsapp", 100, per=1.0)
+    running_sandbox.reset()
 
 
 def post(

@@ -24,6 +24,7 @@ from airflow_provider_wa_analytics.testing.vonage import (
     buckets,
     parse_array,
 )
+from tests.testing.sandbox_options import with_defaults
 
 VENDOR = "vonage_whatsapp"
 TODAY = dt.datetime.now(dt.timezone.utc).date()
@@ -31,26 +32,9 @@ BASIC = "Basic " + base64.b64encode(f"{VONAGE_API_KEY}:{VONAGE_API_SECRET}".enco
 V1 = "/v1/channel-manager/whatsapp/wabas"
 
 
-@pytest.fixture(scope="module")
-def running_sandbox():
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
 def sandbox(running_sandbox):
-    running_sandbox.reset()
-    running_sandbox.configure(
-        VENDOR,
-        page_size=100,
-        propagation_requests=2,
-        propagation_seconds=0.0,
-        links="vendor",
-        repeat_cursor=False,
-        enable_insights_body="json",
-        already_enabled_status=None,
-        today=TODAY.isoformat(),
-    )
+    with_defaults(running_sandbox, VENDOR, today=TODAY.isoformat())
     app = running_sandbox.app(VENDOR)
     app.clock = time.monotonic
     yield running_sandbox

@@ -10,12 +10,12 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_wa_analytics.testing import Sandbox
 from airflow_provider_wa_analytics.testing.webpush import (
     INSIDER_WEBPUSH_PARTNER_ID,
     INSIDER_WEBPUSH_TOKEN,
     InsiderWebPushApp,
 )
+from tests.conftest import unmetered
 
 VENDOR = "insider_webpush"
 PATH = "/v1/statistics/campaign-metrics"
@@ -23,18 +23,9 @@ BODY = {"partner_id": INSIDER_WEBPUSH_PARTNER_ID, "start_date": "2025-03-01", "e
 AUTH = {"Authorization": f"Bearer {INSIDER_WEBPUSH_TOKEN}"}
 
 
-@pytest.fixture(scope="module")
-def running():
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def sandbox(running):
-    running.reset()
-    running.set_rate_limit(VENDOR, None)
-    yield running
-    running.set_rate_limit(VENDOR, 30, 60)
+def sandbox(running_sandbox):
+    yield from unmetered(running_sandbox, VENDOR, 30, 60)
 
 
 @pytest.fixture
