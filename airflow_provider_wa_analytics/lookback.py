@@ -18,6 +18,7 @@ from typing import Any
 
 import pendulum
 
+from airflow_provider_wa_analytics.destinations.naming import is_templated
 from airflow_provider_wa_analytics.destinations.partitions import check_destination, is_partitioned
 from airflow_provider_wa_analytics.endpoints import Call, Dates, Endpoint, Query, whole_number
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
@@ -168,7 +169,7 @@ def plan_calls(
 
 
 def _fixed(value: Any) -> bool:
-    return not (isinstance(value, str) and ("{{" in value or "{%" in value))
+    return not (isinstance(value, str) and is_templated(value))
 
 
 def check_late_arguments(lookback_days: Any, destination: Any) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import pendulum
 
 from airflow_provider_wa_analytics import lineage
-from airflow_provider_wa_analytics.destinations.naming import check_format
+from airflow_provider_wa_analytics.destinations.naming import FORMATS, check_format, is_templated
 from airflow_provider_wa_analytics.endpoints import (
     DEFAULT_MAX_CALLS,
     Call,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from airflow_provider_wa_analytics.client import ApiResponse
     from airflow_provider_wa_analytics.version_compat import Context
 
-OUTPUT_FORMATS = ("json", "jsonl", "csv", "parquet")
+OUTPUT_FORMATS = FORMATS
 HookT = TypeVar("HookT", bound=WaAnalyticsHook)
 
 __all__ = ["OUTPUT_FORMATS", "Call", "Progress", "Rows", "WaAnalyticsOperator", "duration"]
@@ -280,7 +280,7 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
 
 def _fixed(value: Any) -> bool:
     """A plain value, not a template that renders later."""
-    return isinstance(value, str) and "{{" not in value and "{%" not in value
+    return isinstance(value, str) and not is_templated(value)
 
 
 def duration(seconds: float) -> str:
