@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from urllib.parse import quote
 import pendulum
 
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
+from airflow_provider_wa_analytics.tables.schema import column_names
 from airflow_provider_wa_analytics.windows import UTC, Window
 
 if TYPE_CHECKING:
@@ -193,7 +195,9 @@ class Param:
     """One endpoint parameter: the operator/hook argument ``name``, its check, how it is sent.
 
     ``send_as``: the vendor's field name (default: ``name``); ``"{path}"`` when the value only fills
-    the path. ``encode``: the wire form of a checked value; empty values are not sent.
+    the path. ``encode``: the wire form of a checked value; empty values are not sent. The operator
+    of the endpoint takes it as a templated keyword argument of the same name (see
+    :class:`~airflow_provider_wa_analytics.operators.base.WaAnalyticsOperator`).
     """
 
     name: str
@@ -202,6 +206,12 @@ class Param:
     encode: Callable[[Any], Any] | None = None
     #: Supplied by the hook from the connection when not given (an account id, a partner id).
     connection: bool = False
+    #: The value when the argument is not given (operators and hook calls alike).
+    default: Any = None
+    #: The operator cannot be built without it (Airflow reports it missing when the DAG is parsed).
+    required: bool = False
+    #: False: only the connection supplies it, it is not an operator argument (Kaleyra's SID).
+    argument: bool = True
 
     def wire(self, value: Any) -> Any:
         return self.encode(value) if self.encode is not None else value
@@ -372,8 +382,9 @@ class Endpoint:
     window: Epochs | Dates
     #: The vendor as users name it, in messages ("Vonage's 90-day retention").
     vendor_name: str
-    #: Table name -> ordered columns (documented column by column).
-    tables: Mapping[str, Sequence[str]]
+    #: Table name -> :class:`~airflow_provider_wa_analytics.tables.schema.Table`: the documented
+    #: columns in order, their types, primary key and day column.
+    schemas: Mapping[str, Table]
     #: ``rows(data, provenance)`` -> ``(table, rows)`` pairs of one response.
     rows: TableRows
     paginator: Paginator | None = None
@@ -391,9 +402,11 @@ class Endpoint:
     #: The tables sum over the requested window (summaries, per-campaign totals): under ``{date}``
     #: the endpoint is asked one UTC day at a time so that every row belongs to one day.
     aggregates_window: bool = False
-    #: Table name -> :class:`~airflow_provider_wa_analytics.tables.schema.Table` (types, primary key,
-    #: day column); its column names are :attr:`tables`.
-    schemas: Mapping[str, Table] = field(default_factory=dict)
+
+    @cached_property
+    def tables(self) -> Mapping[str, Sequence[str]]:
+        """Table name -> its ordered column names (of :attr:`schemas`)."""
+        return column_names(self.schemas)
 
     @property
     def id(self) -> str:
@@ -413,12 +426,10 @@ class Endpoint:
                 f"{self.id}: unknown parameter(s) {', '.join(unknown)}; "
                 f"allowed: {', '.join(self.param_names)}."
             )
-        values = {
-            p.name: None
-            if p.connection and arguments.get(p.name) is None
-            else p.check(arguments.get(p.name), p.name)
-            for p in self.params
-        }
+        values = {}
+        for p in self.params:
+            value = arguments.get(p.name, p.default)
+            values[p.name] = None if p.connection and value is None else p.check(value, p.name)
         return Query(self, MappingProxyType(values))
 
     # -- planning --------------------------------------------------------------------------------

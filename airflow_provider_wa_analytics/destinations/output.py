@@ -16,7 +16,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -53,25 +53,35 @@ class _Staged:
     def size(self) -> int:
         return os.path.getsize(self.path)
 
+    @classmethod
+    def of(cls, table: str, writer: Any, final: Location, prefix: str = "") -> _Staged:
+        """A closed writer's file bound for ``final``, with its staging and previous-version names."""
+        return cls(
+            table,
+            writer.path,
+            writer.rows,
+            final,
+            final.hidden_sibling(f"{prefix}{STAGING_SUFFIX}"),
+            final.hidden_sibling(f"{prefix}{PREVIOUS_SUFFIX}"),
+        )
 
+
+@dataclass(eq=False)
 class Output:
-    """One task's output. Use as ``with out: out.write_rows(...); result = out.commit()``."""
+    """One task's output. Use as ``with out: out.write_rows(...); result = out.commit()``.
 
-    def __init__(
-        self,
-        destination: str | None,
-        destination_conn_id: str | None = None,
-        output_format: str = "jsonl",
-        compression: str | None = None,
-        tables: Mapping[str, Sequence[str]] | None = None,
-        xcom_max_bytes: int = DEFAULT_XCOM_MAX_BYTES,
-    ) -> None:
-        self.destination = destination
-        self.destination_conn_id = destination_conn_id
-        self.output_format = output_format
-        self.compression = compression
-        self.tables = dict(tables or {})
-        self.xcom_max_bytes = xcom_max_bytes
+    ``tables``: table name -> ordered columns (needed by the normalized formats).
+    """
+
+    destination: str | None
+    destination_conn_id: str | None = None
+    output_format: str = "jsonl"
+    compression: str | None = None
+    tables: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    xcom_max_bytes: int = DEFAULT_XCOM_MAX_BYTES
+
+    def __post_init__(self) -> None:
+        self.tables = dict(self.tables or {})
         self._plan: dict[str, Location] | None = None
         self._store: Store | None = None
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
@@ -202,30 +212,26 @@ class Output:
 
     # -- publishing -----------------------------------------------------------------------------
 
-    def commit(self) -> Any:
-        """Publish everything written; returns what the task returns to XCom."""
+    def _close(self, writers: Iterable[Any]) -> str:
+        """Close every writer, once, inside ``with out:``: the start of every commit. Returns the
+        temporary directory the files are in."""
         if self._tmpdir is None:
             raise RuntimeError("commit() must be called inside `with out:`")
         if self._committed:
             raise RuntimeError("commit() was already called")
-        for writer in self._writers.values():
+        for writer in writers:
             writer.close()
         self._committed = True
+        return self._tmpdir.name
+
+    def commit(self) -> Any:
+        """Publish everything written; returns what the task returns to XCom."""
+        self._close(self._writers.values())
         if self.to_xcom:
             return self._xcom_result()
         plan = self.locations()
         token = new_token()
-        staged = [
-            _Staged(
-                table=name,
-                path=writer.path,
-                rows=writer.rows,
-                final=plan[name],
-                staging=plan[name].hidden_sibling(f".{token}{STAGING_SUFFIX}"),
-                previous=plan[name].hidden_sibling(f".{token}{PREVIOUS_SUFFIX}"),
-            )
-            for name, writer in self._writers.items()
-        ]
+        staged = [_Staged.of(name, writer, plan[name], f".{token}") for name, writer in self._writers.items()]
         started = time.monotonic()
         store = self._get_store()
         self._clean_leftovers(store, [item.final for item in staged], token)

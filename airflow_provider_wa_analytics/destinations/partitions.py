@@ -33,7 +33,6 @@ from airflow_provider_wa_analytics.destinations.naming import (
     plan_locations,
 )
 from airflow_provider_wa_analytics.destinations.output import (
-    PREVIOUS_SUFFIX,
     STAGING_SUFFIX,
     Output,
     _Staged,
@@ -300,31 +299,19 @@ class RunOutput(Output):
     def commit(self) -> Any:
         if self.to_xcom or self.wants_raw:
             return super().commit()
-        if self._tmpdir is None:
-            raise RuntimeError("commit() must be called inside `with out:`")
-        if self._committed:
-            raise RuntimeError("commit() was already called")
-        for writer in self._day_writers.values():
-            writer.close()
-        self._committed = True
+        tmpdir = self._close(self._day_writers.values())
         store = self._get_store()
         changes = self._changes(store)
+        objects = self.objects()
         staged = [
-            _Staged(
-                table=table,
-                path=writer.path,
-                rows=writer.rows,
-                final=self.objects()[(table, day)],
-                staging=self.objects()[(table, day)].hidden_sibling(STAGING_SUFFIX),
-                previous=self.objects()[(table, day)].hidden_sibling(PREVIOUS_SUFFIX),
-            )
+            _Staged.of(table, writer, objects[(table, day)])
             for (table, day), writer in self._day_writers.items()
         ]
         self._publish(store, staged)
         result: list[dict[str, Any]] = []
         for (table, day), writer in self._day_writers.items():
             entry: dict[str, Any] = {
-                "uri": self.objects()[(table, day)].uri,
+                "uri": objects[(table, day)].uri,
                 "table": table,
                 "day": day.isoformat() if day else None,
                 "rows": writer.rows,
@@ -335,9 +322,7 @@ class RunOutput(Output):
                 entry["change"] = changes[(table, day)]
             result.append(entry)
         self._log_changes(changes)
-        manifest = write_manifest(
-            store, [self.objects()[key] for key in self._day_writers], result, self._tmpdir.name
-        )
+        manifest = write_manifest(store, [objects[key] for key in self._day_writers], result, tmpdir)
         log.info("Published %d object(s) and %s", len(result), manifest.uri)
         return result
 

@@ -74,8 +74,10 @@ class WaAnalyticsHook(BaseHook):
     vendor_hosts: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, conn_id: str | None = None, **client_overrides: Any) -> None:
+        """``conn_id`` positionally or under the hook's own name (``vonage_conn_id=...``); the other
+        keywords override connection extras of the client (``timeout``, ``rate_limit``, ...)."""
         super().__init__()
-        self.conn_id = conn_id or self.default_conn_name
+        self.conn_id = client_overrides.pop(self.conn_name_attr, None) or conn_id or self.default_conn_name
         self._client_overrides = client_overrides
 
     # -- connection -----------------------------------------------------------------------------
@@ -208,11 +210,21 @@ class WaAnalyticsHook(BaseHook):
                 yield page
 
     def run_once(self, endpoint: Endpoint, span: tuple[Any, Any], **arguments: Any) -> Iterator[ApiResponse]:
-        """Every page of one call, for the hook methods users call directly; all checks happen now.
+        """Every page of one call, for the hook methods users call directly; all checks happen now."""
+        return self.run(*self.plan_once(endpoint, span, arguments))
+
+    def plan_once(
+        self,
+        endpoint: Endpoint,
+        span: tuple[Any, Any],
+        arguments: Mapping[str, Any],
+        whole_batch: bool = False,
+    ) -> tuple[Query, Call]:
+        """The checked query and its one call, for a hook method's arguments (no request is sent).
 
         ``span``: the endpoint's own window fields (dates, or epoch seconds). The operators plan
-        whole windows (legal spans, batches); a span or batch that needs more than one call fails.
-        A span of no whole day (or an empty batch) needs no request: nothing is yielded.
+        whole windows (legal spans, batches); a span that needs more than one call fails, and so does
+        a batch larger than the endpoint's, unless ``whole_batch`` (the vendor sets no maximum).
         """
         query = endpoint.query(arguments)
         window = endpoint.window.of(*span)
@@ -223,7 +235,7 @@ class WaAnalyticsHook(BaseHook):
                 "the operators split longer windows for you."
             )
         batch = endpoint.batch
-        if batch is not None and len(query[batch.param]) > batch.size:
+        if batch is not None and not whole_batch and len(query[batch.param]) > batch.size:
             raise InvalidParameterError(
                 f"`{batch.param}` holds {len(query[batch.param])} items; one request takes at most "
                 f"{batch.size} (the operators batch them for you)."
@@ -233,8 +245,9 @@ class WaAnalyticsHook(BaseHook):
             window,
             now=pendulum.now("UTC"),
             retention_days=self.retention_days(endpoint.retention_days),
+            batch_size=len(query[batch.param]) if batch is not None and whole_batch else None,
         )
-        return self.run(query, calls[0])
+        return query, calls[0]
 
     def retention_days(self, default: int | None) -> int | None:
         """Connection extra ``retention_days`` (the old name ``lookback_days`` is still read)."""

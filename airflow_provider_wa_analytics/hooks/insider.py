@@ -110,47 +110,58 @@ def check_campaign_filter(campaign_filter: Any, param: str = "campaign_filter") 
     return body
 
 
-#: What the two WhatsApp statistics endpoints share: a POST of a window whose figures are totals over
-#: it (so asked one day at a time under ``{date}``), still moving for about three days.
-_STATISTICS: dict[str, Any] = {
-    "vendor": "insider_whatsapp",
-    "vendor_name": "Insider One",
-    "method": "POST",
-    "aggregates_window": True,
-    "default_lookback_days": 3,
-}
-OVERALL = Endpoint(
-    name="statistics/overall",
-    path="/v1/statistics/overall",
-    params=(Param("campaign_filter", check_campaign_filter),),
-    window=Epochs(("start_time", "end_time"), MAX_RANGE, longest="1 year"),
-    tables=insider_whatsapp.OVERALL_TABLES,
+def _statistics(
+    name: str,
+    param: Param,
+    account: str,
+    earliest: int | None = None,
+    earliest_reason: str = "",
+    **fields: Any,
+) -> Endpoint:
+    """A WhatsApp statistics endpoint: ``POST /v1/statistics/<name>`` of a window in epoch seconds (a year
+    at most), whose figures are totals over it (so asked one day at a time under ``{date}``) and still
+    move for about three days. ``account``: the argument the ``account`` provenance column shows."""
+    return Endpoint(
+        vendor="insider_whatsapp",
+        vendor_name="Insider One",
+        name=f"statistics/{name}",
+        method="POST",
+        path=f"/v1/statistics/{name}",
+        params=(param,),
+        window=Epochs(
+            ("start_time", "end_time"),
+            MAX_RANGE,
+            longest="1 year",
+            earliest=earliest,
+            earliest_reason=earliest_reason,
+        ),
+        provenance={"account": account},
+        aggregates_window=True,
+        default_lookback_days=3,
+        **fields,
+    )
+
+
+OVERALL = _statistics(
+    "overall",
+    Param("campaign_filter", check_campaign_filter),
+    account="campaign_filter.accounts",
     rows=insider_whatsapp.overall_tables,
-    provenance={"account": "campaign_filter.accounts"},
     schemas=insider_whatsapp.OVERALL_DEFINITIONS,
     summary="lookback 3 days: Insider keeps counting deliveries (`delivery_pending`), reads, clicks and "
     "conversions for days after a campaign sends",
-    **_STATISTICS,
 )
-TRANSACTIONAL = Endpoint(
-    name="statistics/transactional",
-    path="/v1/statistics/transactional",
-    params=(Param("accounts", ACCOUNTS),),
-    window=Epochs(
-        ("start_time", "end_time"),
-        MAX_RANGE,
-        longest="1 year",
-        earliest=TRANSACTIONAL_MIN_START,
-        earliest_reason="the earliest date Insider One keeps transactional statistics for (its documented "
-        "422 on time.start)",
-    ),
-    tables=insider_whatsapp.TRANSACTIONAL_TABLES,
+TRANSACTIONAL = _statistics(
+    "transactional",
+    Param("accounts", ACCOUNTS),
+    account="accounts",
+    earliest=TRANSACTIONAL_MIN_START,
+    earliest_reason="the earliest date Insider One keeps transactional statistics for (its documented 422 "
+    "on time.start)",
     rows=insider_whatsapp.transactional_tables,
-    provenance={"account": "accounts"},
     schemas=insider_whatsapp.TRANSACTIONAL_DEFINITIONS,
     summary="lookback 3 days: deliveries, reads and clicks of transactional messages keep arriving for "
     'days (Insider\'s "Delivery Pending")',
-    **_STATISTICS,
 )
 CAMPAIGN_METRICS = Endpoint(
     vendor="insider_webpush",
@@ -165,12 +176,12 @@ CAMPAIGN_METRICS = Endpoint(
             id_list(r"\d+", "a numeric campaign ID (the builderId, e.g. '11111')"),
             send_as="campaign_id",
             encode=lambda ids: ids[0],  # one campaign per request
+            required=True,
         ),
     ),
     # One request per campaign for the whole window: the endpoint documents no longest range.
     window=Dates(("start_date", "end_date")),
     batch=Batches("campaign_ids", 1),
-    tables=insider_webpush.TABLES,
     rows=insider_webpush.campaign_metrics_tables,
     provenance={
         "partner_id": "partner_id",
@@ -211,9 +222,6 @@ class InsiderWhatsAppHook(WaAnalyticsHook):
         "2021": RateLimitedError,
     }
 
-    def __init__(self, insider_whatsapp_conn_id: str = default_conn_name, **kwargs: Any) -> None:
-        super().__init__(insider_whatsapp_conn_id, **kwargs)
-
     def get_auth(self) -> requests.auth.AuthBase:
         return HeaderAuth("x-ins-auth-key", self.secret(self.connection.password, "password (the API key)"))
 
@@ -250,9 +258,6 @@ class InsiderWebPushHook(WaAnalyticsHook):
     vendor = "insider_webpush"
     default_host = "https://web-push.api.useinsider.com"
     default_rate_limit = 0.5  # "The rate limit is 30 requests per minute."
-
-    def __init__(self, insider_webpush_conn_id: str = default_conn_name, **kwargs: Any) -> None:
-        super().__init__(insider_webpush_conn_id, **kwargs)
 
     def get_auth(self) -> requests.auth.AuthBase:
         token = self.secret(self.connection.password, "password (the API token)")

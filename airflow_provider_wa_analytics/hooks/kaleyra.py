@@ -78,15 +78,16 @@ TEMPLATE_ANALYTICS = Endpoint(
     method="GET",
     path="/v2/{sid}/whatsapp/{waba_id}/templates_analytics",
     params=(
-        Param("sid", SID, send_as="{path}", connection=True),
-        Param("waba_id", WABA_ID, send_as="{path}"),
+        Param("sid", SID, send_as="{path}", connection=True, argument=False),
+        Param("waba_id", WABA_ID, send_as="{path}", required=True),
         Param(
             "template_ids",
             id_list(r"[^,\s]{1,128}", "one non-empty template id without commas or spaces", required=True),
             send_as="whatsapp_template_ids",
             encode=comma_joined,
+            required=True,
         ),
-        Param("granularity", choice(GRANULARITIES)),
+        Param("granularity", choice(GRANULARITIES), default="DAILY"),
         Param("product_type", choice(PRODUCT_TYPES, optional=True)),  # omitted: Cloud API only
         Param("metric_types", choices(METRIC_TYPES), encode=comma_joined),
         Param("limit", whole_number(optional=True)),
@@ -94,7 +95,6 @@ TEMPLATE_ANALYTICS = Endpoint(
     window=Dates(("start_date", "end_date"), max_days=MAX_RANGE_DAYS),
     batch=Batches("template_ids", TEMPLATES_PER_REQUEST, size_param="templates_per_request"),
     paginator=PAGINATOR,
-    tables=tables.TABLES,
     rows=tables.template_analytics_tables,
     schemas=tables.DEFINITIONS,
     default_lookback_days=7,
@@ -157,9 +157,6 @@ class KaleyraWhatsAppHook(WaAnalyticsHook):
         text = f"{message} {json.dumps(details, default=str)}".lower()
         return InsightsNotEnabledError if code == "WA400" and INSIGHTS_NOT_ENABLED in text else None
 
-    def __init__(self, kaleyra_conn_id: str = default_conn_name, **kwargs: Any) -> None:
-        super().__init__(kaleyra_conn_id, **kwargs)
-
     # -- connection -----------------------------------------------------------------------------
     @property
     def pod(self) -> str:
@@ -206,22 +203,8 @@ class KaleyraWhatsAppHook(WaAnalyticsHook):
         **options: Any,
     ) -> PageRequest:
         """The first page's request, every parameter checked (retention included) before anything is sent."""
-        query = TEMPLATE_ANALYTICS.query(
-            {"waba_id": waba_id, "template_ids": template_ids, "granularity": "DAILY", **options}
-        )
-        calls = TEMPLATE_ANALYTICS.plan(
-            query,
-            TEMPLATE_ANALYTICS.window.of(start_date, end_date),
-            now=dt.datetime.now(dt.timezone.utc),
-            retention_days=self.retention_days(DEFAULT_RETENTION_DAYS),
-            batch_size=len(query["template_ids"]),
-        )
-        if len(calls) != 1:
-            raise InvalidParameterError(
-                f"`start_date`..`end_date` covers more than {MAX_RANGE_DAYS} days; one request covers at "
-                f"most {MAX_RANGE_DAYS} (the operator splits longer windows)."
-            )
-        return TEMPLATE_ANALYTICS.first_request(self.complete(query), calls[0])
+        query, call = self._plan(waba_id, template_ids, start_date, end_date, options)
+        return TEMPLATE_ANALYTICS.first_request(self.complete(query), call)
 
     def iter_template_analytics(
         self,
@@ -233,11 +216,16 @@ class KaleyraWhatsAppHook(WaAnalyticsHook):
     ) -> Iterator[ApiResponse]:
         """``GET /v2/{sid}/whatsapp/{waba_id}/templates_analytics``: every page, following ``after``.
 
-        ``options``: ``granularity``, ``product_type``, ``metric_types``, ``limit`` (page size).
+        ``options``: ``granularity``, ``product_type``, ``metric_types``, ``limit`` (page size). All
+        ``template_ids`` go in the one request (Kaleyra documents no maximum; the operator batches).
         """
-        first = self.template_analytics_request(waba_id, template_ids, start_date, end_date, **options)
-        with _insights_errors():
-            yield from self.client.paginate(first, PAGINATOR)
+        return self.run(*self._plan(waba_id, template_ids, start_date, end_date, options))
+
+    def _plan(
+        self, waba_id: str, template_ids: Any, start: Any, end: Any, options: Any
+    ) -> tuple[Query, Call]:
+        arguments = {"waba_id": waba_id, "template_ids": template_ids, **options}
+        return self.plan_once(TEMPLATE_ANALYTICS, (start, end), arguments, whole_batch=True)
 
     def check_connection(self) -> None:
         """Ask for one day of analytics; only the credential and account errors fail the check.

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -72,82 +72,75 @@ WABA_ID = Param(
     "waba_id",
     identifier(r"\d{1,32}", "the numeric ID of the WhatsApp Business Account, e.g. '345688589250625'"),
     send_as="{path}",
+    required=True,
 )
 TEMPLATE_IDS = id_list(r"\d{1,32}", "a numeric template ID such as '458951126288942'", required=True)
 PHONE_NUMBERS = id_list(r"\+?\d{5,20}", "a phone number in E.164 digits such as '16505550111'")
 COUNTRY_CODES = id_list(r"[A-Z]{2}", "a two-letter country code such as 'US'", upper=True)
 TIERS = id_list(r"\d+:\d*", "a tier as 'lower:upper', e.g. '0:100000'")
-_VONAGE: dict[str, Any] = {
-    "vendor": "vonage",
-    "vendor_name": "Vonage",
-    "method": "GET",
-    "window": Dates(("start", "end"), max_days=MAX_DAYS),
-    "paginator": PAGINATOR,
-    "retention_days": DEFAULT_RETENTION_DAYS,
-    "default_concurrency": 4,
-}
 
-MESSAGING = Endpoint(
-    name="messaging-analytics",
-    path=f"{BASE_PATH}/messaging-analytics",
-    params=(
-        WABA_ID,
-        Param("granularity", choice(GRANULARITIES)),
-        # The document names this filter `phone_number` (singular) for this endpoint.
-        Param("phone_numbers", PHONE_NUMBERS, send_as="phone_number", encode=query_array),
-        Param("product_types", choices(PRODUCT_TYPES), encode=query_array),
-        Param("country_codes", COUNTRY_CODES, encode=query_array),
-    ),
-    tables=tables.MESSAGING_TABLES,
+
+def _analytics(
+    name: str, *params: Param, provenance: Mapping[str, str] | None = None, **fields: Any
+) -> Endpoint:
+    """A Vonage analytics endpoint: ``GET {BASE_PATH}/<name>`` for the WABA in the path, end-inclusive
+    dates in requests of at most 90 days, every page by its links, the documented retention."""
+    return Endpoint(
+        vendor="vonage",
+        vendor_name="Vonage",
+        name=name,
+        method="GET",
+        path=f"{BASE_PATH}/{name}",
+        params=(WABA_ID, *params),
+        window=Dates(("start", "end"), max_days=MAX_DAYS),
+        paginator=PAGINATOR,
+        retention_days=DEFAULT_RETENTION_DAYS,
+        provenance={"waba_id": "waba_id", **(provenance or {})},
+        default_concurrency=4,
+        **fields,
+    )
+
+
+MESSAGING = _analytics(
+    "messaging-analytics",
+    Param("granularity", choice(GRANULARITIES), default="DAILY"),
+    # The document names this filter `phone_number` (singular) for this endpoint.
+    Param("phone_numbers", PHONE_NUMBERS, send_as="phone_number", encode=query_array),
+    Param("product_types", choices(PRODUCT_TYPES), encode=query_array),
+    Param("country_codes", COUNTRY_CODES, encode=query_array),
     rows=tables.messaging_tables,
     schemas=tables.MESSAGING_DEFINITIONS,
-    default_lookback_days=2,
-    summary="lookback 2 days: delivery receipts of a day's messages keep arriving after the day ends",
     provenance={
-        "waba_id": "waba_id",
         "phone_numbers": "phone_numbers",
         "country_codes": "country_codes",
         "product_types": "product_types",
     },
-    **_VONAGE,
+    default_lookback_days=2,
+    summary="lookback 2 days: delivery receipts of a day's messages keep arriving after the day ends",
 )
-TEMPLATE = Endpoint(
-    name="template-analytics",
-    path=f"{BASE_PATH}/template-analytics",
-    params=(
-        WABA_ID,
-        Param("granularity", choice(TEMPLATE_GRANULARITIES)),
-        Param("template_ids", TEMPLATE_IDS, encode=query_array),
-        Param("metric_types", choices(METRIC_TYPES), encode=query_array),
-    ),
+TEMPLATE = _analytics(
+    "template-analytics",
+    Param("granularity", choice(TEMPLATE_GRANULARITIES), default="DAILY"),
+    Param("template_ids", TEMPLATE_IDS, encode=query_array, required=True),
+    Param("metric_types", choices(METRIC_TYPES), encode=query_array),
     batch=Batches("template_ids", MAX_TEMPLATE_IDS),
-    tables=tables.TEMPLATE_TABLES,
     rows=tables.template_tables,
     schemas=tables.TEMPLATE_DEFINITIONS,
     default_lookback_days=7,
     summary="lookback 7 days: the Meta template analytics behind it restate a day's deliveries, reads and "
     "clicks for days",
-    provenance={"waba_id": "waba_id"},
-    **_VONAGE,
 )
-PRICING = Endpoint(
-    name="pricing-analytics",
-    path=f"{BASE_PATH}/pricing-analytics",
-    params=(
-        WABA_ID,
-        Param("granularity", choice(GRANULARITIES, optional=True)),
-        Param("phone_numbers", PHONE_NUMBERS, encode=query_array),
-        Param("country_codes", COUNTRY_CODES, encode=query_array),
-        Param("dimensions", choices(DIMENSIONS), encode=query_array),
-        Param("tiers", TIERS, send_as="tier", encode=query_array),  # documented as `tier`
-    ),
-    tables=tables.PRICING_TABLES,
+PRICING = _analytics(
+    "pricing-analytics",
+    Param("granularity", choice(GRANULARITIES, optional=True), default="DAILY"),
+    Param("phone_numbers", PHONE_NUMBERS, encode=query_array),
+    Param("country_codes", COUNTRY_CODES, encode=query_array),
+    Param("dimensions", choices(DIMENSIONS), encode=query_array),
+    Param("tiers", TIERS, send_as="tier", encode=query_array),  # documented as `tier`
     rows=tables.pricing_tables,
     schemas=tables.PRICING_DEFINITIONS,
     default_lookback_days=0,
     summary="lookback 0: billed conversation volumes are a snapshot, fixed when billed",
-    provenance={"waba_id": "waba_id"},
-    **_VONAGE,
 )
 ENABLE_INSIGHTS_PATH = f"{BASE_PATH}/enable_insights"
 
@@ -248,9 +241,6 @@ class VonageWhatsAppHook(WaAnalyticsHook):
     default_rate_limit = 10.0
     vendor_hosts = ("api.nexmo.com",)
 
-    def __init__(self, vonage_conn_id: str = default_conn_name, **kwargs: Any) -> None:
-        super().__init__(vonage_conn_id, **kwargs)
-
     # -- connection ------------------------------------------------------------------------------
     def get_auth(self) -> VonageAuth:
         conn = self.connection
@@ -308,69 +298,31 @@ class VonageWhatsAppHook(WaAnalyticsHook):
 
     # -- endpoints (thin calls to the engine; the operators plan whole windows) -------------------
     def iter_messaging_analytics(
-        self,
-        waba_id: str,
-        start: dt.date,
-        end: dt.date,
-        granularity: str = "DAILY",
-        *,
-        phone_numbers: Sequence[str] | None = None,
-        product_types: Sequence[str | int] | None = None,
-        country_codes: Sequence[str] | None = None,
+        self, waba_id: str, start: dt.date, end: dt.date, granularity: str = "DAILY", **filters: Any
     ) -> Iterator[ApiResponse]:
-        """``GET .../wabas/{waba_id}/messaging-analytics``: every page of one date range (inclusive)."""
-        return self.run_once(
-            MESSAGING,
-            (start, end),
-            waba_id=waba_id,
-            granularity=granularity,
-            phone_numbers=phone_numbers,
-            product_types=product_types,
-            country_codes=country_codes,
-        )
+        """``GET .../wabas/{waba_id}/messaging-analytics``: every page of one date range (inclusive).
+
+        ``filters`` (keywords): ``phone_numbers``, ``product_types``, ``country_codes``.
+        """
+        return self.run_once(MESSAGING, (start, end), waba_id=waba_id, granularity=granularity, **filters)
 
     def iter_template_analytics(
-        self,
-        waba_id: str,
-        start: dt.date,
-        end: dt.date,
-        template_ids: Sequence[str],
-        *,
-        metric_types: Sequence[str] | None = None,
+        self, waba_id: str, start: dt.date, end: dt.date, template_ids: Sequence[str], **filters: Any
     ) -> Iterator[ApiResponse]:
-        """``GET .../wabas/{waba_id}/template-analytics``: every page for at most 10 templates."""
-        return self.run_once(
-            TEMPLATE,
-            (start, end),
-            waba_id=waba_id,
-            granularity="DAILY",
-            template_ids=template_ids,
-            metric_types=metric_types,
-        )
+        """``GET .../wabas/{waba_id}/template-analytics``: every page for at most 10 templates.
+
+        ``filters`` (keywords): ``metric_types``.
+        """
+        return self.run_once(TEMPLATE, (start, end), waba_id=waba_id, template_ids=template_ids, **filters)
 
     def iter_pricing_analytics(
-        self,
-        waba_id: str,
-        start: dt.date,
-        end: dt.date,
-        granularity: str | None = "DAILY",
-        *,
-        phone_numbers: Sequence[str] | None = None,
-        country_codes: Sequence[str] | None = None,
-        dimensions: Sequence[str] | None = None,
-        tiers: Sequence[str] | None = None,
+        self, waba_id: str, start: dt.date, end: dt.date, granularity: str | None = "DAILY", **filters: Any
     ) -> Iterator[ApiResponse]:
-        """``GET .../wabas/{waba_id}/pricing-analytics``: every page, optionally broken down by dimensions."""
-        return self.run_once(
-            PRICING,
-            (start, end),
-            waba_id=waba_id,
-            granularity=granularity,
-            phone_numbers=phone_numbers,
-            country_codes=country_codes,
-            dimensions=dimensions,
-            tiers=tiers,
-        )
+        """``GET .../wabas/{waba_id}/pricing-analytics``: every page, optionally broken down by dimensions.
+
+        ``filters`` (keywords): ``phone_numbers``, ``country_codes``, ``dimensions``, ``tiers``.
+        """
+        return self.run_once(PRICING, (start, end), waba_id=waba_id, granularity=granularity, **filters)
 
     def _path(self, template: str, waba_id: Any) -> str:
         return template.format(waba_id=WABA_ID.check(waba_id, "waba_id"))

@@ -4,11 +4,13 @@
 (:meth:`Endpoint.query <airflow_provider_wa_analytics.endpoints.Endpoint.query>`) -> plan the calls
 (legal windows, batches, retention, ``max_calls``) -> check the destination -> fetch every page
 through the hook -> normalize into the endpoint's tables -> stream to the destination -> commit.
-A vendor operator only declares its arguments, ``template_fields`` and the endpoint it runs.
+A vendor operator only names its hook and the endpoint it runs: the endpoint's parameters are its
+arguments and ``template_fields`` (see :meth:`WaAnalyticsOperator.__init_subclass__`).
 """
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -75,7 +77,10 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
     #: Table name -> ordered columns: the endpoint's, set for each subclass.
     tables: ClassVar[Mapping[str, Sequence[str]]] = {}
     hook_class: ClassVar[type[WaAnalyticsHook]]
+    #: The connection id argument: the hook's ``conn_name_attr`` (``vonage_conn_id``), set for each subclass.
     conn_id_param: ClassVar[str]
+    #: The vendor arguments (endpoint parameters, batch size, connection id), set for each subclass.
+    vendor_arguments: ClassVar[tuple[inspect.Parameter, ...]] = ()
 
     template_fields: Sequence[str] = (
         "start",
@@ -103,7 +108,13 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         lookback_days: int | str | None = None,
         **kwargs: Any,
     ) -> None:
+        vendor = {p.name: kwargs.pop(p.name, p.default) for p in self.vendor_arguments}
+        missing = [name for name, value in vendor.items() if value is inspect.Parameter.empty]
+        if missing:
+            raise TypeError(f"missing keyword argument(s) {', '.join(map(repr, missing))}")
         super().__init__(**kwargs)
+        for name, value in vendor.items():
+            setattr(self, name, value)
         # Arguments that are never templated are checked here, when the DAG file is parsed.
         self.max_concurrency = whole_number(optional=False)(
             self.endpoint.default_concurrency if max_concurrency is None else max_concurrency,
@@ -129,11 +140,49 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         self._asset_alias = lineage.destination_alias(destination)
         if self._asset_alias is not None:
             self.outlets = [*(self.outlets or []), self._asset_alias]
+        self.batch_size()  # never templated: checked when the DAG is parsed
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        """An operator class naming its ``endpoint`` takes the endpoint's parameters as arguments.
+
+        Each :class:`~..endpoints.Param` (but those only the connection supplies) becomes a templated
+        keyword argument with its default, stored under its name; so do the batch size argument (not
+        templated) and the hook's connection id. The class's ``__init__`` carries that signature, so
+        Airflow's ``default_args``, its "missing keyword argument" check, ``partial``/``expand`` and
+        ``help()`` see every argument. A class may still define ``__init__`` for arguments of its own.
+        """
         super().__init_subclass__(**kwargs)
-        if "endpoint" in cls.__dict__:
-            cls.tables = cls.endpoint.tables
+        if "endpoint" not in cls.__dict__:
+            return
+        endpoint = cls.endpoint
+        cls.tables = endpoint.tables
+        cls.conn_id_param = cls.hook_class.conn_name_attr
+        params = [p for p in endpoint.params if p.argument]
+        arguments = [_keyword(p.name, inspect.Parameter.empty if p.required else p.default) for p in params]
+        if endpoint.batch is not None and endpoint.batch.size_param:
+            arguments.append(_keyword(endpoint.batch.size_param, endpoint.batch.size))
+        arguments.append(_keyword(cls.conn_id_param, cls.hook_class.default_conn_name))
+        cls.vendor_arguments = tuple(arguments)
+        if "template_fields" not in cls.__dict__:
+            cls.template_fields = (
+                *WaAnalyticsOperator.template_fields,
+                *(p.name for p in params),
+                cls.conn_id_param,
+            )
+        init = cls.__dict__.get("__init__")
+        if init is None:
+
+            def init(self: WaAnalyticsOperator[Any], **kwargs: Any) -> None:
+                super(cls, self).__init__(**kwargs)
+
+            init.__qualname__ = f"{cls.__qualname__}.__init__"
+            cls.__init__ = init  # type: ignore[method-assign]
+        own = [
+            p.replace(annotation=p.empty) if p.name == "self" else p
+            for p in inspect.signature(init).parameters.values()
+            if p.kind != p.VAR_KEYWORD
+        ]
+        init.__signature__ = inspect.Signature([*own, *arguments, _KWARGS])  # type: ignore[union-attr]
 
     # -- the engine -------------------------------------------------------------------------------
     def get_hook(self) -> HookT:
@@ -142,6 +191,12 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         if hook is None:
             hook = self._hook = self.hook_class(getattr(self, self.conn_id_param))
         return hook  # type: ignore[return-value]
+
+    def retention_days(self) -> int | None:
+        """The vendor's retention in days (connection extra ``retention_days``), read once a run."""
+        if "_retention_days" not in self.__dict__:
+            self._retention_days = self.get_hook().retention_days(self.endpoint.retention_days)
+        return self._retention_days
 
     def arguments(self) -> dict[str, Any]:
         """The endpoint's arguments as rendered: the attributes named like its parameters."""
@@ -162,7 +217,7 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
             self.lookback_days,
             self.destination or None,
             now=now,
-            retention_days=self.get_hook().retention_days(self.endpoint.retention_days),
+            retention_days=self.retention_days(),
         )
 
     def plan(self, query: Query, window: Any, now: Any, late: LatePlan | None = None) -> list[Call]:
@@ -172,7 +227,7 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
             window,
             late or self.late_plan(window, now),
             now=now,
-            retention_days=self.get_hook().retention_days(self.endpoint.retention_days),
+            retention_days=self.retention_days(),
             max_calls=self.max_calls,
             batch_size=self.batch_size(),
         )
@@ -276,6 +331,13 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         if calls:
             yield calls[0], self.fetch(hook, query, calls[0])
         yield from ordered_parallel(fetch_all, calls[1:], self.max_concurrency)
+
+
+def _keyword(name: str, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+
+
+_KWARGS = inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)
 
 
 def _fixed(value: Any) -> bool:

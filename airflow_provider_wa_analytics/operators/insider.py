@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from airflow_provider_wa_analytics.client import ApiResponse
@@ -22,14 +22,6 @@ from airflow_provider_wa_analytics.tables.insider_webpush import missing_campaig
 
 class _InsiderWhatsAppOperator(WaAnalyticsOperator[InsiderWhatsAppHook]):
     hook_class = InsiderWhatsAppHook
-    conn_id_param = "insider_whatsapp_conn_id"
-    template_fields: Sequence[str] = (*WaAnalyticsOperator.template_fields, "insider_whatsapp_conn_id")
-
-    def __init__(
-        self, *, insider_whatsapp_conn_id: str = InsiderWhatsAppHook.default_conn_name, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.insider_whatsapp_conn_id = insider_whatsapp_conn_id
 
 
 class InsiderWhatsAppOverallStatisticsOperator(_InsiderWhatsAppOperator):
@@ -45,12 +37,7 @@ class InsiderWhatsAppOverallStatisticsOperator(_InsiderWhatsAppOperator):
     """
 
     endpoint = OVERALL
-    template_fields: Sequence[str] = (*_InsiderWhatsAppOperator.template_fields, "campaign_filter")
     template_fields_renderers = {"campaign_filter": "json"}
-
-    def __init__(self, *, campaign_filter: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.campaign_filter = campaign_filter
 
 
 class InsiderWhatsAppTransactionalStatisticsOperator(_InsiderWhatsAppOperator):
@@ -64,11 +51,6 @@ class InsiderWhatsAppTransactionalStatisticsOperator(_InsiderWhatsAppOperator):
     """
 
     endpoint = TRANSACTIONAL
-    template_fields: Sequence[str] = (*_InsiderWhatsAppOperator.template_fields, "accounts")
-
-    def __init__(self, *, accounts: list[str] | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.accounts = accounts
 
 
 ON_MISSING_CAMPAIGN = ("fail", "skip")
@@ -95,31 +77,14 @@ class InsiderWebPushCampaignMetricsOperator(WaAnalyticsOperator[InsiderWebPushHo
 
     endpoint = CAMPAIGN_METRICS
     hook_class = InsiderWebPushHook
-    conn_id_param = "insider_webpush_conn_id"
-    template_fields: Sequence[str] = (
-        *WaAnalyticsOperator.template_fields,
-        "campaign_ids",
-        "partner_id",
-        "insider_webpush_conn_id",
-    )
     ui_color = "#4f46e5"
 
-    def __init__(
-        self,
-        *,
-        campaign_ids: list[str | int] | str,
-        partner_id: str | None = None,
-        on_missing_campaign: str = "fail",
-        insider_webpush_conn_id: str = InsiderWebPushHook.default_conn_name,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, on_missing_campaign: str = "fail", **kwargs: Any) -> None:
+        """``on_missing_campaign`` is the operator's own: what to do with a 424, not a vendor parameter."""
         super().__init__(**kwargs)
-        self.campaign_ids = campaign_ids
-        self.partner_id = partner_id
         self.skip_missing = choice(ON_MISSING_CAMPAIGN)(on_missing_campaign, "on_missing_campaign") == "skip"
         self.on_missing_campaign = on_missing_campaign
         self._missing: list[str] = []  # campaigns skipped by this run
-        self.insider_webpush_conn_id = insider_webpush_conn_id
 
     def fetch(self, hook: InsiderWebPushHook, query: Query, call: Call) -> Iterator[ApiResponse]:
         """The engine fails a call on a 424; ``on_missing_campaign="skip"`` makes it a row instead."""

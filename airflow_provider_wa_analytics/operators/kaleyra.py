@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from airflow_provider_wa_analytics.hooks.kaleyra import (
-    TEMPLATE_ANALYTICS,
-    TEMPLATES_PER_REQUEST,
-    KaleyraWhatsAppHook,
-)
+from airflow_provider_wa_analytics.hooks.kaleyra import TEMPLATE_ANALYTICS, KaleyraWhatsAppHook
 from airflow_provider_wa_analytics.operators.base import WaAnalyticsOperator
 
 
@@ -36,38 +29,3 @@ class KaleyraTemplateAnalyticsOperator(WaAnalyticsOperator[KaleyraWhatsAppHook])
 
     endpoint = TEMPLATE_ANALYTICS
     hook_class = KaleyraWhatsAppHook
-    conn_id_param = "kaleyra_conn_id"
-    template_fields: Sequence[str] = (
-        *WaAnalyticsOperator.template_fields,
-        "waba_id",
-        "template_ids",
-        "granularity",
-        "product_type",
-        "metric_types",
-        "limit",
-        "kaleyra_conn_id",
-    )
-
-    def __init__(
-        self,
-        *,
-        waba_id: str,
-        template_ids: list[str] | str,
-        granularity: str = "DAILY",
-        product_type: str | None = None,
-        metric_types: list[str] | str | None = None,
-        limit: int | None = None,
-        templates_per_request: int = TEMPLATES_PER_REQUEST,
-        kaleyra_conn_id: str = KaleyraWhatsAppHook.default_conn_name,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.waba_id = waba_id
-        self.template_ids = template_ids
-        self.granularity = granularity
-        self.product_type = product_type
-        self.metric_types = metric_types
-        self.limit = limit
-        self.templates_per_request = templates_per_request
-        self.kaleyra_conn_id = kaleyra_conn_id
-        self.batch_size()  # never templated: checked when the DAG is parsed

@@ -28,19 +28,6 @@ if TYPE_CHECKING:
 
 class _VonageAnalyticsOperator(WaAnalyticsOperator[VonageWhatsAppHook]):
     hook_class = VonageWhatsAppHook
-    conn_id_param = "vonage_conn_id"
-    template_fields: Sequence[str] = (*WaAnalyticsOperator.template_fields, "waba_id", "vonage_conn_id")
-
-    def __init__(
-        self,
-        *,
-        waba_id: str,
-        vonage_conn_id: str = VonageWhatsAppHook.default_conn_name,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.waba_id = waba_id
-        self.vonage_conn_id = vonage_conn_id
 
 
 class VonageMessagingAnalyticsOperator(_VonageAnalyticsOperator):
@@ -59,28 +46,6 @@ class VonageMessagingAnalyticsOperator(_VonageAnalyticsOperator):
     """
 
     endpoint = MESSAGING
-    template_fields: Sequence[str] = (
-        *_VonageAnalyticsOperator.template_fields,
-        "granularity",
-        "phone_numbers",
-        "product_types",
-        "country_codes",
-    )
-
-    def __init__(
-        self,
-        *,
-        granularity: str = "DAILY",
-        phone_numbers: list[str] | None = None,
-        product_types: list[str | int] | None = None,
-        country_codes: list[str] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.granularity = granularity
-        self.phone_numbers = phone_numbers
-        self.product_types = product_types
-        self.country_codes = country_codes
 
 
 class VonageTemplateAnalyticsOperator(_VonageAnalyticsOperator):
@@ -100,25 +65,6 @@ class VonageTemplateAnalyticsOperator(_VonageAnalyticsOperator):
     """
 
     endpoint = TEMPLATE
-    template_fields: Sequence[str] = (
-        *_VonageAnalyticsOperator.template_fields,
-        "template_ids",
-        "metric_types",
-        "granularity",
-    )
-
-    def __init__(
-        self,
-        *,
-        template_ids: list[str],
-        metric_types: list[str] | None = None,
-        granularity: str = "DAILY",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.template_ids = template_ids
-        self.metric_types = metric_types
-        self.granularity = granularity
 
 
 class VonagePricingAnalyticsOperator(_VonageAnalyticsOperator):
@@ -141,31 +87,6 @@ class VonagePricingAnalyticsOperator(_VonageAnalyticsOperator):
     """
 
     endpoint = PRICING
-    template_fields: Sequence[str] = (
-        *_VonageAnalyticsOperator.template_fields,
-        "granularity",
-        "phone_numbers",
-        "country_codes",
-        "dimensions",
-        "tiers",
-    )
-
-    def __init__(
-        self,
-        *,
-        granularity: str | None = "DAILY",
-        phone_numbers: list[str] | None = None,
-        country_codes: list[str] | None = None,
-        dimensions: list[str] | None = None,
-        tiers: list[str] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.granularity = granularity
-        self.phone_numbers = phone_numbers
-        self.country_codes = country_codes
-        self.dimensions = dimensions
-        self.tiers = tiers
 
 
 class VonageEnableInsightsOperator(BaseOperator):

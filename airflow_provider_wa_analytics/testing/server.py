@@ -276,6 +276,12 @@ class RecordedRequest:
     received_at: float = 0.0  # time.monotonic() on arrival, to look at the spacing of requests
     key_id: str | None = None  # key_id() of the credential, once authenticated: arrivals per API key
 
+    @classmethod
+    def arrived(cls, request: Request) -> RecordedRequest:
+        """The record of a request as it arrives (routing fills ``vendor`` and ``endpoint``)."""
+        r = request
+        return cls(r.method, r.path, r.query, r.headers, r.body, r.json(), None, received_at=time.monotonic())
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
@@ -602,16 +608,7 @@ class SandboxCore:
 
     def dispatch(self, request: Request) -> Response | Abort:
         """The answer to one vendor request (everything outside the control prefix)."""
-        record = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query=request.query,
-            headers=request.headers,
-            body=request.body,
-            json=_parse_json(request.body),
-            vendor=None,
-            received_at=time.monotonic(),
-        )
+        record = RecordedRequest.arrived(request)
         with self._lock:
             self._records.append(record)
         app, route, error = self._route(request)

@@ -151,7 +151,8 @@ def test_retention_is_counted_in_utc_days_back_from_today(monkeypatch):
     ]
     today = dt.datetime.now(dt.timezone.utc).date()
     with pytest.raises(
-        InvalidParameterError, match="covers more than 90 days; one request covers at most 90"
+        InvalidParameterError,
+        match=r"`start_date` to `end_date` spans more than one request covers \(at most 90 days\)",
     ):
         conn(monkeypatch).template_analytics_request("1090", ["1"], today - dt.timedelta(days=90), today)
 

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import warnings
 
 import pendulum
 import pytest
@@ -26,7 +27,7 @@ from airflow_provider_wa_analytics.testing.vonage import (
     VONAGE_WABA_ID,
 )
 from airflow_provider_wa_analytics.windows import Window
-from tests.airflow_runner import load_example_dag, run_task
+from tests.airflow_runner import DAG, DEFAULT_DATE, load_example_dag, run_dag, run_task
 
 VENDOR = "vonage_whatsapp"
 MIDNIGHT = pendulum.now("UTC").start_of("day")
@@ -172,6 +173,29 @@ def test_messaging_across_several_pages_matches_the_single_page_result(sandbox, 
         VONAGE_WABA_ID,
         "US",
     )
+
+
+def test_default_args_supply_the_endpoint_arguments_and_the_old_retention_extra_warns_once(
+    sandbox, sandbox_env, airflow_db
+):
+    # The operator's arguments come from its endpoint's parameters: Airflow's default_args fill them
+    # (the connection id and waba_id here) like any explicit argument.
+    sandbox.reset()
+    sandbox_env(VENDOR, conn_id="vonage_team_b", extra={**FAST, "lookback_days": 90})
+    defaults = {"vonage_conn_id": "vonage_team_b", "waba_id": VONAGE_WABA_ID, "retries": 0}
+    with DAG("t_vonage_default_args", schedule=None, default_args=defaults) as dag:
+        op = VonageMessagingAnalyticsOperator(task_id="task", start=MIDNIGHT.subtract(days=2), end=MIDNIGHT)
+    assert (op.vonage_conn_id, op.waba_id, op.granularity) == ("vonage_team_b", VONAGE_WABA_ID, "DAILY")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        task = run_dag(dag, DEFAULT_DATE, register=True)
+    assert task.state == "success", task.error
+    assert len(task.result["messaging_analytics"]) == 2
+    assert [r.path for r in sandbox.requests] == [
+        f"/v1/channel-manager/whatsapp/wabas/{VONAGE_WABA_ID}/messaging-analytics"
+    ]
+    renamed = [w for w in caught if "`lookback_days` is now `retention_days`" in str(w.message)]
+    assert len(renamed) == 1  # the connection's retention is read once a run
 
 
 @pytest.mark.parametrize("granularity", ["DAILY", "MONTHLY"])

@@ -385,8 +385,11 @@ def test_url_needs_a_running_sandbox():
 
 
 def test_the_sandbox_does_not_import_airflow():
+    # The pytest plugin loads before any conftest: importing Airflow there would configure it before a
+    # test suite sets its AIRFLOW_HOME (and its metadata DB).
     code = (
         "import sys, airflow_provider_wa_analytics.testing as t\n"
+        "import airflow_provider_wa_analytics.testing.pytest_plugin\n"
         "with t.Sandbox() as s: pass\n"
         "print(sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')))"
     )
