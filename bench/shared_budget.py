@@ -14,8 +14,8 @@ import os
 import subprocess
 import sys
 
+from airflow_provider_wa_analytics.testing.redis import redis_server
 from bench.common import Bench, Row, child_env
-from tests.scale.servers import redis_server
 
 RATE = 10
 PROCESSES = 3

@@ -70,13 +70,17 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         what was written for them (late-arriving figures). Default: the endpoint's
         (``endpoint.default_lookback_days``) with a ``{date}`` destination, else 0. Clamped to the
         vendor's retention. See docs/late-arriving-figures.md.
+
+    A vendor operator adds its endpoint's parameters, its batch size and its connection id as keyword
+    arguments (see :meth:`__init_subclass__`).
     """
 
     #: The endpoint this operator runs (declared once in its vendor's hook module).
     endpoint: ClassVar[Endpoint]
     #: Table name -> ordered columns: the endpoint's, set for each subclass.
     tables: ClassVar[Mapping[str, Sequence[str]]] = {}
-    hook_class: ClassVar[type[WaAnalyticsHook]]
+    #: The vendor hook class (set on each vendor's operators): ``get_hook()`` returns one of it.
+    hook_class: type[HookT]
     #: The connection id argument: the hook's ``conn_name_attr`` (``vonage_conn_id``), set for each subclass.
     conn_id_param: ClassVar[str]
     #: The vendor arguments (endpoint parameters, batch size, connection id), set for each subclass.
@@ -175,7 +179,8 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
             def init(self: WaAnalyticsOperator[Any], **kwargs: Any) -> None:
                 super(cls, self).__init__(**kwargs)
 
-            init.__qualname__ = f"{cls.__qualname__}.__init__"
+            init.__name__, init.__qualname__ = "__init__", f"{cls.__qualname__}.__init__"
+            init.__module__ = cls.__module__
             cls.__init__ = init  # type: ignore[method-assign]
         own = [
             p.replace(annotation=p.empty) if p.name == "self" else p
@@ -187,10 +192,9 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
     # -- the engine -------------------------------------------------------------------------------
     def get_hook(self) -> HookT:
         """The run's hook, built once: planning (retention) and fetching share it and its client."""
-        hook = self.__dict__.get("_hook")
-        if hook is None:
-            hook = self._hook = self.hook_class(getattr(self, self.conn_id_param))
-        return hook  # type: ignore[return-value]
+        if "_hook" not in self.__dict__:
+            self._hook = self.hook_class(getattr(self, self.conn_id_param))
+        return self._hook
 
     def retention_days(self) -> int | None:
         """The vendor's retention in days (connection extra ``retention_days``), read once a run."""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.scale.servers import redis_server
+from airflow_provider_wa_analytics.testing.redis import redis_server
 
 
 @pytest.fixture(scope="session")

@@ -19,10 +19,10 @@ import pytest
 
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
 from airflow_provider_wa_analytics.hooks.insider import InsiderWebPushHook
+from airflow_provider_wa_analytics.testing.redis import free_port
 from airflow_provider_wa_analytics.testing.server import Fault, key_id, peak_in_window
 from airflow_provider_wa_analytics.testing.webpush import INSIDER_WEBPUSH_TOKEN
 from tests.conftest import REPO_ROOT
-from tests.scale.servers import free_port
 
 VENDOR = "insider_webpush"
 CONN = "AIRFLOW_CONN_INSIDER_WEBPUSH_DEFAULT"

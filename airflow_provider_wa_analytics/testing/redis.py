@@ -1,4 +1,9 @@
-"""A real Redis (Debian's ``redis-server``) on a free loopback port, for the tests and the bench."""
+"""A real Redis (Debian's ``redis-server``) on a free loopback port: the shared rate budget's storage
+for tests of several workers (``rate_limit_storage``), this project's and yours, and the benchmarks.
+
+    with redis_server() as url:  # redis://127.0.0.1:PORT/0, gone on exit
+        ...
+"""
 
 from __future__ import annotations
 
