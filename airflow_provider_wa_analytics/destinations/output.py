@@ -230,12 +230,9 @@ class Output:
         if self.to_xcom:
             return self._xcom_result()
         plan = self.locations()
-        token = new_token()
-        staged = [_Staged.of(name, writer, plan[name], f".{token}") for name, writer in self._writers.items()]
         started = time.monotonic()
-        store = self._get_store()
-        self._clean_leftovers(store, [item.final for item in staged], token)
-        self._publish(store, staged)
+        files = [(name, writer, plan[name]) for name, writer in self._writers.items()]
+        staged = self._stage_and_publish(self._get_store(), files, new_token())
         result = []
         for item in staged:
             size = item.size
@@ -243,6 +240,20 @@ class Output:
             result.append({"uri": item.final.uri, "table": item.table, "rows": item.rows, "bytes": size})
         log.info("Published %d object(s) in %.2f s", len(staged), time.monotonic() - started)
         return result
+
+    def _stage_and_publish(
+        self, store: Store, files: list[tuple[str, Any, Location]], token: str
+    ) -> list[_Staged]:
+        """Publish closed writers' files, ``(table, writer, final location)`` each, as one set.
+
+        They are staged under names holding the attempt's ``token`` (:func:`.attempts.new_token`), after
+        removing what dead attempts left next to the same objects: two attempts never write into each
+        other's files.
+        """
+        staged = [_Staged.of(table, writer, final, f".{token}") for table, writer, final in files]
+        self._clean_leftovers(store, [item.final for item in staged], token)
+        self._publish(store, staged)
+        return staged
 
     def _publish(self, store: Store, staged: list[_Staged]) -> None:
         content_type = CONTENT_TYPES[self.output_format]

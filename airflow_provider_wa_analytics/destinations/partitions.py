@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_wa_analytics.destinations.attempts import new_token, temp_folder
 from airflow_provider_wa_analytics.destinations.formats import open_writer
 from airflow_provider_wa_analytics.destinations.naming import (
     Location,
@@ -32,11 +33,7 @@ from airflow_provider_wa_analytics.destinations.naming import (
     is_templated,
     plan_locations,
 )
-from airflow_provider_wa_analytics.destinations.output import (
-    STAGING_SUFFIX,
-    Output,
-    _Staged,
-)
+from airflow_provider_wa_analytics.destinations.output import STAGING_SUFFIX, Output
 from airflow_provider_wa_analytics.destinations.stores import GCSStore, LocalStore, S3Store, Store
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
 from airflow_provider_wa_analytics.tables.schema import Table
@@ -248,10 +245,8 @@ class RunOutput(Output):
         if self.to_xcom or self.wants_raw:
             super().__enter__()
             return self
-        import tempfile
-
         self.objects()
-        self._tmpdir = tempfile.TemporaryDirectory(prefix="wa-analytics-")
+        self._tmpdir = temp_folder()
         self._committed = False
         for table, day in self.objects():
             self._open(table, day)  # every day gets its object, empty when it has no rows
@@ -303,11 +298,9 @@ class RunOutput(Output):
         store = self._get_store()
         changes = self._changes(store)
         objects = self.objects()
-        staged = [
-            _Staged.of(table, writer, objects[(table, day)])
-            for (table, day), writer in self._day_writers.items()
-        ]
-        self._publish(store, staged)
+        files = [(table, writer, objects[(table, day)]) for (table, day), writer in self._day_writers.items()]
+        token = new_token()
+        self._stage_and_publish(store, files, token)
         result: list[dict[str, Any]] = []
         for (table, day), writer in self._day_writers.items():
             entry: dict[str, Any] = {
@@ -322,7 +315,7 @@ class RunOutput(Output):
                 entry["change"] = changes[(table, day)]
             result.append(entry)
         self._log_changes(changes)
-        manifest = write_manifest(store, [objects[key] for key in self._day_writers], result, tmpdir)
+        manifest = write_manifest(store, [objects[key] for key in self._day_writers], result, tmpdir, token)
         log.info("Published %d object(s) and %s", len(result), manifest.uri)
         return result
 
@@ -403,14 +396,16 @@ def manifest_bytes(entries: Sequence[Mapping[str, Any]]) -> bytes:
 
 
 def write_manifest(
-    store: Store, locations: Sequence[Location], entries: Sequence[Mapping[str, Any]], tmp: str
+    store: Store, locations: Sequence[Location], entries: Sequence[Mapping[str, Any]], tmp: str, token: str
 ) -> Location:
-    """Write the manifest last: staged under a hidden name, then promoted in one step."""
+    """Write the manifest last: staged under a hidden name holding the attempt's ``token``, then
+    promoted in one step (what a dead attempt left next to it is removed first)."""
     final = manifest_location(locations)
     path = os.path.join(tmp, MANIFEST_NAME)
     with open(path, "wb") as f:
         f.write(manifest_bytes(entries))
-    staging = final.hidden_sibling(STAGING_SUFFIX)
+    Output._clean_leftovers(store, [final], token)
+    staging = final.hidden_sibling(f".{token}{STAGING_SUFFIX}")
     try:
         store.upload(path, staging, "application/json")
         store.promote(staging, final)

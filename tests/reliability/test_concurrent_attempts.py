@@ -29,6 +29,7 @@ from tests.reliability.attempt_worker import ROWS, TABLES
 from tests.reliability.support import TALLY
 
 PAIRS = 8
+DATE_PAIRS = 3
 
 
 @pytest.fixture
@@ -102,6 +103,60 @@ def test_eight_pairs_of_simultaneous_attempts_publish_whole_objects_from_one_att
     assert list(private_tmp.iterdir()) == []
     TALLY["concurrent_attempts"] += 2 * PAIRS
     print(f"{PAIRS} pairs of simultaneous attempts x (file, s3) x 2 tables: all whole; writers {writers}")
+
+
+def test_simultaneous_attempts_of_a_date_partitioned_run_publish_whole_objects_and_manifests(
+    s3_endpoint, tmp_path, private_tmp
+):
+    # The day-partitioned output stages like any output: under this attempt's own names (its objects
+    # and the manifest written last), so that neither attempt deletes or overwrites the other's.
+    bucket = make_s3_bucket()
+    local = tmp_path / "out"
+    day = attempt_worker.DAY.isoformat()
+    rounds = [
+        [f"file://{local}/r{r}/{{date}}/{{table}}.jsonl", f"s3://{bucket}/r{r}/{{date}}/{{table}}.jsonl"]
+        for r in range(DATE_PAIRS)
+    ]
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=attempt_worker.run, args=(name, rounds, barrier, results))
+        for name in ("zombie", "retry")
+    ]
+    for p in procs:
+        p.start()
+    try:
+        outcomes = collect(results, 2 * 2 * DATE_PAIRS, procs)
+    finally:
+        for p in procs:
+            p.join(timeout=60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    failures = [o for o in outcomes if o[3] != "ok"]
+    assert failures == [], failures
+
+    s3 = Target("s3", bucket, S3_CONN_ID).objects()
+    for r in range(DATE_PAIRS):
+        folder = local / f"r{r}" / day
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "_manifest.json",
+            "campaigns.jsonl",
+            "daily.jsonl",
+        ]
+        stored = {"file": {t: (folder / f"{t}.jsonl").read_bytes() for t in TABLES}}
+        stored["s3"] = {t: s3.pop(f"r{r}/{day}/{t}.jsonl") for t in TABLES}
+        manifests = {
+            "file": (folder / "_manifest.json").read_bytes(),
+            "s3": s3.pop(f"r{r}/{day}/_manifest.json"),
+        }
+        for scheme, objects in stored.items():
+            for data in objects.values():
+                whole_from_one_attempt(data)
+            listed = {e["table"]: e["sha256"] for e in json.loads(manifests[scheme])["objects"]}
+            assert set(listed) == set(TABLES)
+    assert s3 == {}, f"left in the bucket: {sorted(s3)}"
+    assert list(private_tmp.iterdir()) == []
+    TALLY["concurrent_attempts"] += 2 * DATE_PAIRS
 
 
 @pytest.mark.parametrize("scheme", ["file", "s3"])
