@@ -34,7 +34,7 @@ from airflow_provider_wa_analytics.destinations.naming import (
     plan_locations,
 )
 from airflow_provider_wa_analytics.destinations.output import STAGING_SUFFIX, Output
-from airflow_provider_wa_analytics.destinations.stores import GCSStore, LocalStore, S3Store, Store
+from airflow_provider_wa_analytics.destinations.stores import Store
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
 from airflow_provider_wa_analytics.tables.schema import Table
 
@@ -130,26 +130,6 @@ def _key_text(value: Any) -> str:
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.timezone.utc).isoformat()
     return value.isoformat() if isinstance(value, dt.date) else str(value)
-
-
-def read_object(store: Store, loc: Location) -> bytes | None:
-    """An object's bytes as stored, or None when there is none."""
-    if isinstance(store, LocalStore):
-        try:
-            with open(loc.key, "rb") as f:
-                return f.read()
-        except (FileNotFoundError, IsADirectoryError):
-            return None
-    if isinstance(store, S3Store):
-        if not store.exists(loc):
-            return None
-        body = store.hook.get_conn().get_object(Bucket=loc.bucket, Key=loc.key)["Body"]
-        return body.read()  # type: ignore[no-any-return]
-    if isinstance(store, GCSStore):
-        if not store.exists(loc):
-            return None
-        return store.hook.download(loc.bucket, loc.key)  # type: ignore[no-any-return]
-    raise TypeError(f"cannot read from {type(store).__name__}")
 
 
 def parse_rows(data: bytes, output_format: str, compressed: bool) -> Iterable[Mapping[str, Any]]:
@@ -326,7 +306,7 @@ class RunOutput(Output):
             schema = self.schemas.get(table)
             if day not in self.refetched or schema is None:
                 continue
-            previous = read_object(store, self.objects()[(table, day)])
+            previous = store.read(self.objects()[(table, day)])
             before: Tally | None = None
             if previous is not None:
                 before = Tally()

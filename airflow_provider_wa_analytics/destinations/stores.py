@@ -52,6 +52,11 @@ class Store:
     def exists(self, loc: Location) -> bool:
         raise NotImplementedError
 
+    def read(self, loc: Location) -> bytes | None:
+        """An object's bytes as stored, or None when there is none (the change report reads the
+        object a re-fetched day replaces)."""
+        raise NotImplementedError
+
     def snapshot(self, src: Location, dst: Location) -> None:
         """Copy ``src`` to ``dst`` (a hidden name: atomicity not needed); ``src`` stays."""
         raise NotImplementedError
@@ -112,6 +117,13 @@ class LocalStore(Store):
 
     def exists(self, loc: Location) -> bool:
         return os.path.lexists(loc.key)
+
+    def read(self, loc: Location) -> bytes | None:
+        try:
+            with open(loc.key, "rb") as f:
+                return f.read()
+        except (FileNotFoundError, IsADirectoryError):
+            return None
 
     def snapshot(self, src: Location, dst: Location) -> None:
         # A hard link: instant, and the saved version is exactly the file (or link) readers saw.
@@ -189,6 +201,12 @@ class S3Store(Store):
     def exists(self, loc: Location) -> bool:
         with self._errors("check", loc):
             return self.hook.head_object(loc.key, loc.bucket) is not None
+
+    def read(self, loc: Location) -> bytes | None:
+        if not self.exists(loc):
+            return None
+        with self._errors("read", loc):
+            return self.hook.get_conn().get_object(Bucket=loc.bucket, Key=loc.key)["Body"].read()  # type: ignore[no-any-return]
 
     def snapshot(self, src: Location, dst: Location) -> None:
         self._copy(src, dst)
@@ -317,6 +335,9 @@ class GCSStore(Store):
 
     def exists(self, loc: Location) -> bool:
         return bool(self.hook.exists(loc.bucket, loc.key))
+
+    def read(self, loc: Location) -> bytes | None:
+        return self.hook.download(loc.bucket, loc.key) if self.exists(loc) else None  # type: ignore[no-any-return]
 
     def snapshot(self, src: Location, dst: Location) -> None:
         self.hook.rewrite(src.bucket, src.key, dst.bucket, dst.key)
