@@ -20,7 +20,14 @@ import pendulum
 
 from airflow_provider_wa_analytics.destinations.naming import is_templated
 from airflow_provider_wa_analytics.destinations.partitions import check_destination, is_partitioned
-from airflow_provider_wa_analytics.endpoints import Call, Dates, Endpoint, Query, whole_number
+from airflow_provider_wa_analytics.endpoints import (
+    Call,
+    Dates,
+    Endpoint,
+    Query,
+    check_not_future,
+    whole_number,
+)
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
 from airflow_provider_wa_analytics.windows import DAY, UTC, Window, iter_days
 
@@ -138,11 +145,11 @@ def plan_calls(
 ) -> list[Call]:
     """The calls of a run: :meth:`Endpoint.plan`, one UTC day at a time for aggregating endpoints
     under ``{date}`` (so that each of their rows belongs to one day)."""
-    calls = endpoint.plan(
-        query, window, now=now, retention_days=retention_days, max_calls=max_calls, batch_size=batch_size
-    )
     if not plan.per_day:
-        return calls
+        return endpoint.plan(
+            query, window, now=now, retention_days=retention_days, max_calls=max_calls, batch_size=batch_size
+        )
+    check_not_future(window, now)  # the window's own end (a day's date range may end past it)
     per_day = [
         call
         for part in day_windows(endpoint, window)
