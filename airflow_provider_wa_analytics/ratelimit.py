@@ -98,10 +98,9 @@ def safe_uri(uri: str) -> str:
     """The storage URI without its user and password, fit for a message."""
     try:
         parts = urlsplit(uri)
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc = f"{netloc}:{parts.port}"
-        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        # Host and port as written (an IPv6 host keeps its brackets), without what precedes "@".
+        return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2].lower(), parts.path, "", ""))
     except ValueError:
         return "(an unparsable URI)"
 

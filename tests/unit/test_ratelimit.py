@@ -135,6 +135,7 @@ def test_the_storage_never_sees_the_key(clock):
 def test_uris_lose_their_password_in_messages():
     assert safe_uri("redis://:hunter22@redis.internal:6380/2") == "redis://redis.internal:6380/2"
     assert safe_uri("redis://user:pw@h/0") == "redis://h/0"
+    assert safe_uri("redis://:p@ss@[::1]:6379/0") == "redis://[::1]:6379/0"
 
 
 @pytest.mark.parametrize(
