@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pendulum
@@ -61,7 +61,6 @@ class LatePlan:
     per_day: bool
     refetched: tuple[dt.date, ...] = ()
     days: tuple[dt.date, ...] | None = None
-    day_columns: Mapping[str, str | None] = field(default_factory=dict)
 
     def write_args(self, call: Call) -> dict[str, Any]:
         """The extra arguments of ``Output.write_rows`` for the rows of ``call``."""
@@ -116,7 +115,6 @@ def late_plan(
         per_day=partitioned and endpoint.aggregates_window,
         refetched=refetched,
         days=(*refetched, *covered) if partitioned else None,
-        day_columns={name: table.day_column for name, table in endpoint.schemas.items()},
     )
 
 

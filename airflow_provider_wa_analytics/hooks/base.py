@@ -17,7 +17,6 @@ from airflow_provider_wa_analytics.client import (
     ApiClient,
     ApiResponse,
     ClientSettings,
-    PageRequest,
 )
 from airflow_provider_wa_analytics.endpoints import Call, Endpoint, Query, whole_number
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError, WaAnalyticsError
@@ -184,9 +183,6 @@ class WaAnalyticsHook(BaseHook):
             rate_account=self.rate_account(),
             rate_storage=storage,
         )
-
-    def post(self, path: str, body: Any) -> Any:
-        return self.client.request(PageRequest("POST", path, json=body))
 
     # -- running an endpoint: the one way every vendor call is made ----------------------------
     def complete(self, query: Query) -> Query:
