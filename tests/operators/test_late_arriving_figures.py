@@ -41,18 +41,24 @@ def midnight(day: dt.date) -> pendulum.DateTime:
     return pendulum.datetime(day.year, day.month, day.day, tz="UTC")
 
 
-def run_day(sandbox, root: Path, day: dt.date, lookback: int, **kwargs):
-    """The scheduled run of ``day``, as the vendor knows it the day after."""
+def run_day(
+    sandbox,
+    root: Path,
+    day: dt.date,
+    lookback: int | str | None,
+    objects: str = "{date}/{table}.jsonl",
+    **kwargs,
+):
+    """The scheduled run of ``day``, as the vendor knows it the day after, writing ``root/objects``."""
     sandbox.set_as_of(day + dt.timedelta(days=1))
     run = run_task(
         InsiderWhatsAppOverallStatisticsOperator,
         logical_date=midnight(day + dt.timedelta(days=1)),  # the run of a day starts at its end
         schedule=daily(),
-        dag_id=f"late_lookback_{lookback}",
-        destination=f"{root.as_uri()}/{{date}}/{{table}}.jsonl",
+        **{"dag_id": f"late_lookback_{lookback}", **kwargs},
+        destination=f"{root.as_uri()}/{objects}",
         lookback_days=lookback,
         campaign_filter=FILTER,
-        **kwargs,
     )
     assert run.state == "success", run.error
     return run
@@ -156,20 +162,11 @@ def test_rerunning_the_last_run_rewrites_byte_identical_objects(sandbox, runs):
 
 def test_the_default_lookback_applies_with_date_only(sandbox, tmp_path):
     day = FIRST + dt.timedelta(days=20)
-    run = run_day(sandbox, tmp_path / "partitioned", day, lookback=None)  # type: ignore[arg-type]
+    run = run_day(sandbox, tmp_path / "partitioned", day, lookback=None)
     assert sorted({e["day"] for e in run.result}) == [
         (day - dt.timedelta(days=n)).isoformat() for n in (3, 2, 1, 0)
     ]  # Insider's default: 3 days
-    sandbox.set_as_of(day + dt.timedelta(days=1))
-    plain = run_task(
-        InsiderWhatsAppOverallStatisticsOperator,
-        logical_date=midnight(day + dt.timedelta(days=1)),  # the run of a day starts at its end
-        schedule=daily(),
-        dag_id="late_plain",
-        destination=f"{(tmp_path / 'plain').as_uri()}/{{table}}.jsonl",
-        campaign_filter=FILTER,
-    )
-    assert plain.state == "success", plain.error
+    plain = run_day(sandbox, tmp_path / "plain", day, None, "{table}.jsonl", dag_id="late_plain")
     (daily_rows,) = [e for e in plain.result if e["table"] == "daily"]
     assert daily_rows["rows"] == 1  # no {date}: default 0, only the run's own day
     assert not (tmp_path / "plain" / "_manifest.json").exists()
@@ -177,17 +174,8 @@ def test_the_default_lookback_applies_with_date_only(sandbox, tmp_path):
 
 def test_an_explicit_lookback_without_date_writes_the_days_into_the_runs_objects(sandbox, tmp_path):
     day = FIRST + dt.timedelta(days=30)
-    sandbox.set_as_of(day + dt.timedelta(days=1))
-    run = run_task(
-        InsiderWhatsAppOverallStatisticsOperator,
-        logical_date=midnight(day + dt.timedelta(days=1)),  # the run of a day starts at its end
-        schedule=daily(),
-        dag_id="late_plain_lookback",
-        destination=f"{tmp_path.as_uri()}/{{table}}.jsonl",
-        lookback_days="2",  # a template renders a string
-        campaign_filter=FILTER,
-    )
-    assert run.state == "success", run.error
+    # "2": a template renders a string.
+    run_day(sandbox, tmp_path, day, "2", "{table}.jsonl", dag_id="late_plain_lookback")
     rows = read_jsonl(tmp_path / "daily.jsonl")
     assert [r["date"] for r in rows] == [(day - dt.timedelta(days=n)).isoformat() for n in (2, 1, 0)]
     manifest = json.loads((tmp_path / "_manifest.json").read_text())

@@ -62,14 +62,9 @@ def collect(results: Any, expected: int, procs: list[Any]) -> list[tuple[Any, ..
     return out
 
 
-def test_eight_pairs_of_simultaneous_attempts_publish_whole_objects_from_one_attempt(
-    s3_endpoint, tmp_path, private_tmp
-):
-    bucket = make_s3_bucket()
-    local = tmp_path / "out"
-    rounds = [
-        [f"file://{local}/r{r}/{{table}}.jsonl", f"s3://{bucket}/r{r}/{{table}}.jsonl"] for r in range(PAIRS)
-    ]
+def race(rounds: list[list[str]]) -> None:
+    """Two attempts ("zombie" and "retry") in their own processes commit every round at the same time;
+    each of their commits must succeed (unique staging: neither attempt disturbs the other)."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(2)
     results = ctx.Queue()
@@ -80,13 +75,24 @@ def test_eight_pairs_of_simultaneous_attempts_publish_whole_objects_from_one_att
     for p in procs:
         p.start()
     try:
-        outcomes = collect(results, 2 * 2 * PAIRS, procs)
+        outcomes = collect(results, 2 * sum(map(len, rounds)), procs)
     finally:
         for p in procs:
             p.join(timeout=60)
     assert [p.exitcode for p in procs] == [0, 0]
     failures = [o for o in outcomes if o[3] != "ok"]
-    assert failures == [], failures  # unique staging: neither attempt disturbs the other
+    assert failures == [], failures
+
+
+def test_eight_pairs_of_simultaneous_attempts_publish_whole_objects_from_one_attempt(
+    s3_endpoint, tmp_path, private_tmp
+):
+    bucket = make_s3_bucket()
+    local = tmp_path / "out"
+    rounds = [
+        [f"file://{local}/r{r}/{{table}}.jsonl", f"s3://{bucket}/r{r}/{{table}}.jsonl"] for r in range(PAIRS)
+    ]
+    race(rounds)
 
     s3 = Target("s3", bucket, S3_CONN_ID).objects()
     writers = set()
@@ -117,23 +123,7 @@ def test_simultaneous_attempts_of_a_date_partitioned_run_publish_whole_objects_a
         [f"file://{local}/r{r}/{{date}}/{{table}}.jsonl", f"s3://{bucket}/r{r}/{{date}}/{{table}}.jsonl"]
         for r in range(DATE_PAIRS)
     ]
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(2)
-    results = ctx.Queue()
-    procs = [
-        ctx.Process(target=attempt_worker.run, args=(name, rounds, barrier, results))
-        for name in ("zombie", "retry")
-    ]
-    for p in procs:
-        p.start()
-    try:
-        outcomes = collect(results, 2 * 2 * DATE_PAIRS, procs)
-    finally:
-        for p in procs:
-            p.join(timeout=60)
-    assert [p.exitcode for p in procs] == [0, 0]
-    failures = [o for o in outcomes if o[3] != "ok"]
-    assert failures == [], failures
+    race(rounds)
 
     s3 = Target("s3", bucket, S3_CONN_ID).objects()
     for r in range(DATE_PAIRS):
