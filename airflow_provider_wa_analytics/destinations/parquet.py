@@ -65,15 +65,9 @@ def _date(value: Any) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _integer(value: Any) -> int:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return int(value)
-
-
 _CONVERT: dict[str, Any] = {
-    "count": _integer,
-    "integer": _integer,
+    "count": int,
+    "integer": int,
     "float": float,
     "timestamp": _timestamp,
     "date": _date,

@@ -34,6 +34,12 @@ from airflow_provider_wa_analytics.destinations.naming import (
     plan_locations,
 )
 from airflow_provider_wa_analytics.destinations.output import STAGING_SUFFIX, Output
+from airflow_provider_wa_analytics.destinations.parquet import (
+    ParquetWriter,
+    read_rows,
+    require_pyarrow,
+    typed,
+)
 from airflow_provider_wa_analytics.destinations.stores import Store
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
 from airflow_provider_wa_analytics.tables.schema import Table
@@ -82,14 +88,8 @@ def check_destination(destination: str | None) -> None:
 
 
 def day_of(value: Any) -> dt.date | None:
-    """The UTC day of a day column's value (``YYYY-MM-DD`` or an ISO-8601 UTC timestamp)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
+    """The UTC day of a day column's value (``YYYY-MM-DD`` or an ISO-8601 UTC timestamp); None for none."""
+    return typed("date", value)  # a value of a ``date`` column, as Parquet and the change report read it
 
 
 # -- the change report ------------------------------------------------------------------------------
@@ -102,8 +102,6 @@ class Tally:
     rows: int = 0
 
     def add(self, table: Table, row: Mapping[str, Any]) -> None:
-        from airflow_provider_wa_analytics.destinations.parquet import typed
-
         self.rows += 1
         self.keys.add(tuple(_key_text(typed(table.type_of(c), row.get(c))) for c in table.primary_key))
         for name in table.count_columns:
@@ -135,8 +133,6 @@ def _key_text(value: Any) -> str:
 def parse_rows(data: bytes, output_format: str, compressed: bool) -> Iterable[Mapping[str, Any]]:
     """The rows of a stored object (jsonl, csv or parquet), to compare a re-fetched day with."""
     if output_format == "parquet":
-        from airflow_provider_wa_analytics.destinations.parquet import read_rows
-
         return read_rows(io.BytesIO(data))
     if compressed:
         data = gzip.decompress(data)
@@ -192,8 +188,6 @@ class RunOutput(Output):
             )
         check_destination(self.destination)
         if self.output_format == "parquet":
-            from airflow_provider_wa_analytics.destinations.parquet import require_pyarrow
-
             require_pyarrow()
 
     def objects(self) -> dict[tuple[str, Day], Location]:
@@ -243,8 +237,6 @@ class RunOutput(Output):
             path = os.path.join(self._tmpdir.name, f"{len(self._day_writers)}.part")
             compress = self.compression == "gzip"
             if self.output_format == "parquet":
-                from airflow_provider_wa_analytics.destinations.parquet import ParquetWriter
-
                 writer = ParquetWriter(path, self.schemas[table], compress)
             else:
                 writer = open_writer(self.output_format, path, table, self.tables[table], compress)
