@@ -309,8 +309,7 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage: the vendor endpoint in, every object written out (with schema, rows, bytes)."""
         typed = {name: table.columns for name, table in self.endpoint.schemas.items()}
-        completed = vars(self).get("_completed")
-        return lineage.operator_lineage(completed, typed or self.tables, self.output_format)
+        return lineage.operator_lineage(vars(self).get("_completed"), typed, self.output_format)
 
     def _responses(
         self, hook: HookT, query: Query, calls: list[Call]
