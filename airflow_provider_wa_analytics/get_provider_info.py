@@ -77,25 +77,34 @@ def _conn_type(
     }
 
 
+#: Module name (hooks/<m>.py, operators/<m>.py) -> the integration it belongs to.
+_INTEGRATIONS = {"insider": "Insider One", "vonage": "Vonage", "kaleyra": "Kaleyra"}
+
+
+def _operator_modules() -> list[dict[str, Any]]:
+    """The fetching operators' modules, from the endpoint registry (one entry per integration)."""
+    from airflow_provider_wa_analytics.registry import CASES
+
+    modules = dict.fromkeys(case.operator_path.rpartition(".")[0] for case in CASES)
+    return [
+        {"integration-name": _INTEGRATIONS[module.rpartition(".")[2]], "python-modules": [module]}
+        for module in modules
+    ]
+
+
 def get_provider_info() -> dict[str, Any]:
-    integrations = ["Insider One", "Vonage", "Kaleyra"]
     return {
         "package-name": "airflow-provider-wa-analytics",
         "name": "WhatsApp Analytics (Insider One, Vonage, Kaleyra)",
         "description": "Pull WhatsApp and Web Push campaign analytics from Insider One, Vonage and Kaleyra "
         "into S3, GCS or XCom.",
         "versions": ["0.1.0"],
-        "integrations": [{"integration-name": name, "tags": ["service"]} for name in integrations],
+        "integrations": [{"integration-name": name, "tags": ["service"]} for name in _INTEGRATIONS.values()],
         "hooks": [
-            {"integration-name": "Insider One", "python-modules": [f"{_PKG}.hooks.insider"]},
-            {"integration-name": "Vonage", "python-modules": [f"{_PKG}.hooks.vonage"]},
-            {"integration-name": "Kaleyra", "python-modules": [f"{_PKG}.hooks.kaleyra"]},
+            {"integration-name": name, "python-modules": [f"{_PKG}.hooks.{module}"]}
+            for module, name in _INTEGRATIONS.items()
         ],
-        "operators": [
-            {"integration-name": "Insider One", "python-modules": [f"{_PKG}.operators.insider"]},
-            {"integration-name": "Vonage", "python-modules": [f"{_PKG}.operators.vonage"]},
-            {"integration-name": "Kaleyra", "python-modules": [f"{_PKG}.operators.kaleyra"]},
-        ],
+        "operators": _operator_modules(),
         "sensors": [{"integration-name": "Vonage", "python-modules": [f"{_PKG}.sensors.vonage"]}],
         "triggers": [{"integration-name": "Vonage", "python-modules": [f"{_PKG}.triggers.vonage"]}],
         "connection-types": [

@@ -3,8 +3,8 @@
 An entry names its operator by import path (reading the registry imports no operator) and gives
 arguments that make a run span several calls and/or pages against the sandbox. The tests'
 reliability matrices (faults, bad input, secret hygiene, transport security), the benchmarks, the
-docs' column tables and the provider info all iterate :data:`CASES`, so adding an endpoint here adds
-it everywhere.
+docs' column tables and the provider info's operator modules all iterate :data:`CASES`, so adding an
+endpoint here adds it everywhere.
 """
 
 from __future__ import annotations
