@@ -18,7 +18,7 @@ from typing import Any
 
 import pendulum
 
-from airflow_provider_wa_analytics.destinations.naming import is_templated
+from airflow_provider_wa_analytics.destinations.naming import is_fixed
 from airflow_provider_wa_analytics.destinations.partitions import check_destination, is_partitioned
 from airflow_provider_wa_analytics.endpoints import (
     Call,
@@ -173,15 +173,11 @@ def plan_calls(
     return per_day
 
 
-def _fixed(value: Any) -> bool:
-    return not (isinstance(value, str) and is_templated(value))
-
-
 def check_late_arguments(lookback_days: Any, destination: Any) -> None:
     """At DAG parse time, what is not templated: ``lookback_days`` and the destination's placeholders."""
-    if _fixed(lookback_days):
+    if is_fixed(lookback_days):
         check_lookback_days(lookback_days, "lookback_days")
-    if isinstance(destination, str) and _fixed(destination):
+    if isinstance(destination, str) and is_fixed(destination):
         check_destination(destination)
 
 

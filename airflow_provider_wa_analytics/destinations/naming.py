@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 from airflow_provider_wa_analytics.exceptions import InvalidParameterError
@@ -51,6 +52,15 @@ class Location:
 
 def is_templated(value: str) -> bool:
     return "{{" in value or "{%" in value
+
+
+def is_fixed(value: Any) -> bool:
+    """Known when the DAG file is parsed: neither a template string nor a value Airflow resolves when
+    the task runs (an ``XComArg`` such as another task's ``.output``). Only fixed values are checked
+    at parse time; the others are checked once rendered."""
+    if isinstance(value, str):
+        return not is_templated(value)
+    return not callable(getattr(value, "resolve", None))
 
 
 def check_format(output_format: object, compression: object) -> None:

@@ -26,6 +26,7 @@ from airflow_provider_wa_analytics.destinations.naming import (
     RAW_TABLE,
     Location,
     check_format,
+    is_fixed,
     is_templated,
     plan_locations,
     table_names,
@@ -359,8 +360,9 @@ def _too_big_for_xcom(size: int, limit: int) -> DestinationError:
 def destination_uris(
     destination: str | None, tables: Iterable[str] | Mapping[str, Any], output_format: str
 ) -> list[str]:
-    """The object URIs a static destination writes (checked, no I/O); [] for templated or XCom."""
-    if not destination or is_templated(destination):
+    """The object URIs a static destination writes (checked, no I/O); [] for XCom, a template or an
+    XComArg."""
+    if not destination or not is_fixed(destination):
         return []
     check_format(output_format, None)
     return [loc.uri for loc in plan_locations(destination, table_names(output_format, tables)).values()]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import pendulum
 
 from airflow_provider_wa_analytics import lineage
-from airflow_provider_wa_analytics.destinations.naming import FORMATS, check_format, is_templated
+from airflow_provider_wa_analytics.destinations.naming import FORMATS, check_format, is_fixed
 from airflow_provider_wa_analytics.endpoints import (
     DEFAULT_MAX_CALLS,
     Call,
@@ -134,9 +134,10 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         self.compression = compression
         self.lookback_days = lookback_days
         check_late_arguments(lookback_days, destination)
-        if _fixed(output_format) and (compression is None or _fixed(compression)):
+        if is_fixed(output_format) and is_fixed(compression):
             check_format(output_format, compression)
-        if destination and output_format in OUTPUT_FORMATS:  # a bad static destination fails at parse time
+        # A bad static destination fails at parse time.
+        if destination and is_fixed(destination) and output_format in OUTPUT_FORMATS:
             from airflow_provider_wa_analytics.destinations import destination_uris
 
             destination_uris(destination, self.tables, output_format)
@@ -341,11 +342,6 @@ def _keyword(name: str, default: Any) -> inspect.Parameter:
 
 
 _KWARGS = inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)
-
-
-def _fixed(value: Any) -> bool:
-    """A plain value, not a template that renders later."""
-    return isinstance(value, str) and not is_templated(value)
 
 
 def duration(seconds: float) -> str:

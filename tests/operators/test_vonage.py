@@ -198,6 +198,36 @@ def test_default_args_supply_the_endpoint_arguments_and_the_old_retention_extra_
     assert len(renamed) == 1  # the connection's retention is read once a run
 
 
+def test_destination_and_lookback_from_an_upstream_task(sandbox, sandbox_conn, tmp_path):
+    # Templated arguments may be XComArgs (another task's output): they are checked once resolved,
+    # not when the DAG is parsed.
+    from airflow.providers.common.compat.sdk import task
+
+    with DAG("t_vonage_xcomarg", schedule=None, default_args={"retries": 0}) as dag:
+
+        @task
+        def where() -> str:
+            return f"{tmp_path.as_uri()}/{{date}}/{{table}}.jsonl"
+
+        @task
+        def lookback() -> int:
+            return 1
+
+        VonageMessagingAnalyticsOperator(
+            task_id="messaging",
+            waba_id=VONAGE_WABA_ID,
+            start=MIDNIGHT.subtract(days=2),
+            end=MIDNIGHT,
+            destination=where(),
+            lookback_days=lookback(),
+        )
+    run = run_dag(dag, DEFAULT_DATE, register=True)
+    assert run.states == {"where": "success", "lookback": "success", "messaging": "success"}, run.error
+    days = sorted(p.name for p in tmp_path.iterdir() if p.is_dir())
+    assert days == [MIDNIGHT.subtract(days=n).date().isoformat() for n in (3, 2, 1)]  # lookback 1
+    assert (tmp_path / "_manifest.json").exists()
+
+
 @pytest.mark.parametrize("granularity", ["DAILY", "MONTHLY"])
 def test_pricing_with_dimensions_sums_to_the_same_volume_as_without(sandbox, sandbox_conn, granularity):
     sandbox.configure(VENDOR, page_size=40)
