@@ -255,7 +255,7 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
         return self.endpoint.rows(response.data, self.endpoint.provenance_of(query, call))
 
     # -- shared flow ----------------------------------------------------------------------------
-    def _output(self, late: LatePlan | None = None) -> Any:
+    def _output(self, late: LatePlan) -> Any:
         from airflow_provider_wa_analytics.destinations import Output
 
         arguments: dict[str, Any] = {
@@ -266,7 +266,7 @@ class WaAnalyticsOperator(BaseOperator, Generic[HookT]):
             "tables": {name: list(cols) for name, cols in self.tables.items()},
             "xcom_max_bytes": self.xcom_max_bytes,
         }
-        if late is not None and needs_run_output(late, self.output_format, self.destination or None):
+        if needs_run_output(late, self.output_format, self.destination or None):
             return run_output(self.endpoint, late, **arguments)
         return Output(**arguments)
 
