@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from unittest import mock
 
 import pytest
 
@@ -22,15 +23,6 @@ def wa_sandbox() -> Iterator[Sandbox]:
     Vonage insights propagate after one probe (instead of the default two), so an enable-and-wait
     DAG finishes at once. Faults and rate limits set by one test are cleared by ``reset()``.
     """
-    with Sandbox(vendor_options={"vonage_whatsapp": {"propagation_requests": 1}}) as sandbox:
-        env = sandbox.connection_env()
-        saved = {name: os.environ.get(name) for name in env}
-        os.environ.update(env)
-        try:
-            yield sandbox
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+    options = {"vonage_whatsapp": {"propagation_requests": 1}}
+    with Sandbox(vendor_options=options) as sandbox, mock.patch.dict(os.environ, sandbox.connection_env()):
+        yield sandbox

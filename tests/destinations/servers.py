@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from unittest import mock
 
 S3_CONN_ID = "wa_test_s3"
 GCS_CONN_ID = "wa_test_gcs"
@@ -73,16 +74,8 @@ def store_connections(s3_endpoint: str | None = None, gcs_host: str | None = Non
     if gcs_host:
         values[f"AIRFLOW_CONN_{GCS_CONN_ID.upper()}"] = gcs_connection()
         values["STORAGE_EMULATOR_HOST"] = gcs_host
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
+    with mock.patch.dict(os.environ, values):
         yield
-    finally:
-        for name, old in saved.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
 
 
 @contextmanager
